@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+/**
+ * `headcount` — what an operator uses to see and control telemetry, and what a product mounts
+ * under its own CLI with `runCli(args, options)`.
+ *
+ *   headcount status|preview|enable|disable|reset-id|last|privacy-doc --app ./telemetry.js
+ *
+ * `--app` names a module whose default export is the product's `HeadcountOptions`.
+ */
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createHeadcount, resolveOptions, type HeadcountOptions } from './headcount.ts';
+import { readLedger, writePreference } from './local.ts';
+import { renderPrivacyDoc } from './privacy-doc.ts';
+import { FileStateStore } from './store.ts';
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const defaultIo: CliIo = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+};
+
+export const COMMANDS = {
+  status: 'on or off and why, endpoint, install id, last and next send, redactions',
+  preview: 'the exact request bodies the next heartbeat would send (--json for machines)',
+  enable: 'persist the operator\'s opt-in (a token is still needed)',
+  disable: 'persist the opt-out and delete the install id',
+  'reset-id': 'forget the install id; the next send uses a new one',
+  last: 'the ledger of real sends: time, signal, bytes, sha256, HTTP status',
+  'privacy-doc': 'the catalog as a Markdown table for the privacy notice',
+} as const;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'usage: headcount <command> [--app <module>] [--json]',
+    '',
+    ...Object.entries(COMMANDS).map(([c, d]) => `  ${c.padEnd(width)}  ${d}`),
+    '',
+    '--app: a module whose default export is the product\'s HeadcountOptions.',
+  ].join('\n');
+}
+
+const fmtTime = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
+
+/** Runs one command for `options`. Returns the exit code; never throws. */
+export async function runCli(args: readonly string[], options: HeadcountOptions, io: CliIo = defaultIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: { json: { type: 'boolean', default: false }, app: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: false,
+  });
+  const command = positionals[0];
+  if (values.help === true || command === undefined) {
+    io.out(usage());
+    return command === undefined && values.help !== true ? 2 : 0;
+  }
+  if (!(command in COMMANDS)) {
+    io.err(`headcount: unknown command "${command}"\n${usage()}`);
+    return 2;
+  }
+  const json = values.json === true;
+  try {
+    const o = resolveOptions(options);
+    const store = options.store ?? new FileStateStore(o.stateDir);
+    switch (command as keyof typeof COMMANDS) {
+      case 'status': {
+        const status = await createHeadcount({ ...options, log: () => undefined }).status();
+        if (json) {
+          io.out(JSON.stringify(status, null, 2));
+          return 0;
+        }
+        io.out(
+          [
+            `telemetry: ${status.enabled ? 'ON' : 'off'} (${status.reason})`,
+            `product:   ${status.product} ${status.version}`,
+            `endpoint:  ${status.endpoint ?? '-'}${status.debug ? ' (debug: printing instead of sending)' : ''}`,
+            `install:   ${status.installId ?? '(none)'}${status.idCreatedAt ? ` since ${fmtTime(status.idCreatedAt)}` : ''}`,
+            `last send: ${fmtTime(status.lastSentAt)}`,
+            `next send: ${fmtTime(status.nextSendAt)}`,
+            `state:     ${status.stateDir} (${status.store}${status.storeNote ? `: ${status.storeNote}` : ''})`,
+            `redacted:  ${status.redactions.total}${status.redactions.entries.map((e) => `\n  ${e.where} ${e.key}: ${e.reason} ×${e.count}`).join('')}`,
+            `switch off: ${status.variables.disabled}=1 (or ${status.variables.doNotTrack}=1)`,
+          ].join('\n'),
+        );
+        return 0;
+      }
+      case 'preview': {
+        const preview = await createHeadcount({ ...options, log: (l) => io.err(`[headcount] ${l}`) }).preview();
+        if (json) {
+          io.out(JSON.stringify(preview.requests.map((r) => ({ ...r, body: Buffer.from(r.body).toString('base64') })), null, 2));
+          return 0;
+        }
+        io.out(`telemetry is ${preview.enabled ? 'ON' : 'off'} (${preview.reason}); a heartbeat now would send:`);
+        for (const r of preview.requests) {
+          io.out(`\nPOST ${r.url || `/v1/${r.signal}`}  ${r.body.byteLength} B protobuf, ${r.wireBytes} B gzip on the wire, sha256 ${r.sha256}`);
+          io.out(JSON.stringify(r.readable, null, 2));
+        }
+        return 0;
+      }
+      case 'enable':
+        await writePreference(o.stateDir, 'enabled');
+        io.out(`telemetry enabled for ${o.product} (still needs ${o.envPrefix}TELEMETRY_TOKEN)`);
+        return 0;
+      case 'disable':
+        await writePreference(o.stateDir, 'disabled');
+        await store.clear();
+        io.out(`telemetry disabled for ${o.product}; the install id was deleted`);
+        return 0;
+      case 'reset-id':
+        await store.clear();
+        io.out('install id forgotten; the next heartbeat uses a new one');
+        return 0;
+      case 'last': {
+        const entries = await readLedger(o.stateDir);
+        if (json) io.out(JSON.stringify(entries, null, 2));
+        else if (entries.length === 0) io.out('no sends recorded');
+        else for (const e of entries) io.out(`${e.time}  ${e.signal.padEnd(7)}  ${String(e.bytes).padStart(5)} B  HTTP ${e.status || 'none'}  sha256 ${e.sha256}`);
+        return 0;
+      }
+      case 'privacy-doc':
+        io.out(renderPrivacyDoc({ product: o.product, catalog: o.catalog, envPrefix: o.envPrefix }));
+        return 0;
+    }
+  } catch (error) {
+    io.err(`headcount ${command}: ${(error as Error).message}`);
+    return 1;
+  }
+  return 2;
+}
+
+/** The `headcount` bin: loads the product's options from `--app`. */
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { app: { type: 'string' } }, allowPositionals: true, strict: false });
+  if (typeof values.app !== 'string') {
+    if (argv.includes('-h') || argv.includes('--help') || argv.length === 0) {
+      defaultIo.out(usage());
+      return argv.length === 0 ? 2 : 0;
+    }
+    defaultIo.err('headcount: --app <module> is required (a module whose default export is the HeadcountOptions)');
+    return 2;
+  }
+  let options: HeadcountOptions;
+  try {
+    const mod = (await import(pathToFileURL(resolve(values.app)).href)) as { default?: HeadcountOptions };
+    if (mod.default === undefined) throw new Error('it has no default export');
+    options = mod.default;
+  } catch (error) {
+    defaultIo.err(`headcount: cannot load --app ${values.app}: ${(error as Error).message}`);
+    return 2;
+  }
+  return runCli(argv, options);
+}
+
+const invokedDirectly = (() => {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+})();
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,224 @@
+/**
+ * The host app's handle. This module is what loads while telemetry is off, so it stays small:
+ * it reads the environment, counts features in a typed array, and only when the operator has
+ * opted in does it import the active part (OTel SDK, transport, store writes).
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { isCI, name as ciName } from 'ci-info';
+import envPaths from 'env-paths';
+import type { Catalog } from './catalog.ts';
+import { envPrefixFor, resolveSettings, variableNames, type CiInfo, type Env, type Settings } from './config.ts';
+import { SERVICE_NAME_PATTERN } from './environment.ts';
+import { readPreference } from './local.ts';
+import type { Active, Preview, SendOutcome, Status } from './active.ts';
+import { DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.ts';
+import type { StateStore } from './store.ts';
+
+/** What `collect()` returns: raw numbers and booleans; Headcount buckets them. */
+export interface Report {
+  readonly quantities?: Readonly<Record<string, number>>;
+  readonly flags?: Readonly<Record<string, boolean>>;
+}
+
+export interface HeadcountOptions {
+  /** Product name: `service.name` and the env prefix (`acme` → `ACME_`). */
+  readonly product: string;
+  /** Product version (semver). Build metadata after `+` is dropped. */
+  readonly version: string;
+  readonly catalog: Catalog;
+  /** Called once per heartbeat; async is fine. Throwing or timing out only drops its values. */
+  readonly collect?: () => Report | Promise<Report>;
+  /** The product's collector base URL (`/v1/metrics` is appended). `<PREFIX>_TELEMETRY_ENDPOINT` overrides it. */
+  readonly endpoint?: string;
+  readonly envPrefix?: string;
+  /** Defaults to `process.env`. */
+  readonly env?: Env;
+  /** Where the install id, ledger and preference live. Default: the user's data dir. */
+  readonly stateDir?: string;
+  /** Shared state for products with a database (several replicas, one id, one heartbeat). */
+  readonly store?: StateStore;
+  /** One-line warnings and notices. Default: stderr, prefixed `[headcount]`. */
+  readonly log?: (line: string) => void;
+  readonly collectTimeoutMs?: number;
+  /** The install id rotates this often (days). Default 30. */
+  readonly rotateIdAfterDays?: number;
+  /** Overrides for tests and simulations. */
+  readonly schedule?: Partial<ScheduleOptions>;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  /** Overrides CI detection (default: `ci-info`). */
+  readonly ci?: CiInfo;
+}
+
+export interface Headcount {
+  /** Resolves consent and, if on, schedules heartbeats. Never throws; idempotent. */
+  start(): void;
+  /** Counts one use of a declared feature. Cheap enough for hot paths; never throws. */
+  feature(name: string): void;
+  /** On/off with the reason, endpoint, install id, last/next send, redactions. */
+  status(): Promise<Status>;
+  /** The exact request bodies a send would carry now. Writes nothing, sends nothing. */
+  preview(): Promise<Preview>;
+  /** Sends a heartbeat now (ignores the 24 h rule). Resolves with the outcome; never rejects. */
+  sendNow(): Promise<SendOutcome>;
+  /** Stops timers and sends pending feature counts within `timeoutMs` (default 2000). Never rejects. */
+  shutdown(options?: { timeoutMs?: number }): Promise<void>;
+  readonly settings: Settings;
+}
+
+export type { Preview, SendOutcome, Status };
+
+export interface ResolvedOptions extends HeadcountOptions {
+  readonly envPrefix: string;
+  readonly env: Env;
+  readonly stateDir: string;
+  readonly log: (line: string) => void;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly scheduleOptions: ScheduleOptions;
+  readonly collectTimeoutMs: number;
+  readonly rotateIdAfterDays: number;
+}
+
+export const DEFAULT_COLLECT_TIMEOUT_MS = 5_000;
+
+/** The state dir: option, then `<PREFIX>_TELEMETRY_STATE_DIR`, then the user's data dir. */
+export function stateDirFor(product: string, env: Env, envPrefix = envPrefixFor(product), option?: string): string {
+  const fromEnv = env[variableNames(envPrefix).stateDir]?.trim();
+  if (option !== undefined) return option;
+  if (fromEnv) return fromEnv;
+  return join(envPaths(product, { suffix: '' }).data, 'telemetry');
+}
+
+export function resolveOptions(options: HeadcountOptions): ResolvedOptions {
+  if (typeof options?.product !== 'string' || !SERVICE_NAME_PATTERN.test(options.product)) {
+    throw new TypeError(`headcount: product must match ${SERVICE_NAME_PATTERN.source}`);
+  }
+  if (options.catalog === undefined || !(options.catalog.quantities instanceof Map)) {
+    throw new TypeError('headcount: catalog must come from defineCatalog()');
+  }
+  const env = options.env ?? process.env;
+  const envPrefix = options.envPrefix ?? envPrefixFor(options.product);
+  const seen = new Set<string>();
+  const defaultLog = (line: string) => {
+    process.stderr.write(`[headcount] ${line}\n`);
+  };
+  const sink = options.log ?? defaultLog;
+  return {
+    ...options,
+    env,
+    envPrefix,
+    stateDir: stateDirFor(options.product, env, envPrefix, options.stateDir),
+    // Each distinct line is logged once per process: warnings must not flood the host's logs.
+    log: (line: string) => {
+      if (seen.has(line) || seen.size > 200) return;
+      seen.add(line);
+      try {
+        sink(line);
+      } catch {
+        // A broken logger must not break the host.
+      }
+    },
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    scheduleOptions: { ...DEFAULT_SCHEDULE, ...options.schedule },
+    collectTimeoutMs: options.collectTimeoutMs ?? DEFAULT_COLLECT_TIMEOUT_MS,
+    rotateIdAfterDays: options.rotateIdAfterDays ?? 30,
+  };
+}
+
+export function resolveFor(options: ResolvedOptions): Settings {
+  return resolveSettings({
+    product: options.product,
+    envPrefix: options.envPrefix,
+    env: options.env,
+    defaultEndpoint: options.endpoint,
+    ci: options.ci ?? { isCI, name: ciName },
+    readPreference: () => readPreference(options.stateDir),
+  });
+}
+
+/**
+ * Creates the host app's handle. Throws only for programming errors in the options
+ * (invalid product name, a catalog not made by `defineCatalog`).
+ */
+export function createHeadcount(options: HeadcountOptions): Headcount {
+  const o = resolveOptions(options);
+  const settings = resolveFor(o);
+  for (const w of settings.warnings) o.log(w);
+
+  const featureIndex = new Map<string, number>();
+  for (const name of o.catalog.features.keys()) featureIndex.set(name, featureIndex.size);
+  // Today's counts by feature index; the active part rolls them over at UTC midnight.
+  const counts = new Float64Array(featureIndex.size);
+
+  let started = false;
+  let active: Promise<Active | undefined> | undefined;
+  const activate = (): Promise<Active | undefined> => {
+    active ??= import('./active.ts')
+      .then((m) => m.createActive(o, settings, featureIndex, counts))
+      .catch((error: unknown) => {
+        o.log(`telemetry could not start (${(error as Error).name}); it stays off for this run`);
+        return undefined;
+      });
+    return active;
+  };
+  const inactive = async (): Promise<Active | undefined> => (settings.enabled ? activate() : undefined);
+
+  return {
+    settings,
+    start() {
+      if (started) return;
+      started = true;
+      if (!settings.enabled) {
+        forgetInstallIfPresent(o);
+        return;
+      }
+      void activate().then((a) => a?.start());
+    },
+    feature(name: string) {
+      const i = featureIndex.get(name);
+      if (i === undefined) {
+        o.log(`feature(): ${JSON.stringify(String(name).slice(0, 64))} is not declared in the catalog; ignored`);
+        return;
+      }
+      counts[i]!++;
+    },
+    async status() {
+      const a = await inactive();
+      if (a !== undefined) return a.status();
+      const m = await import('./active.ts');
+      return m.offStatus(o, settings);
+    },
+    async preview() {
+      const m = await import('./active.ts');
+      const a = await inactive();
+      return a !== undefined ? a.preview() : m.previewWhileOff(o, settings, featureIndex, counts);
+    },
+    async sendNow() {
+      const a = await inactive();
+      if (a === undefined) return { sent: false, reason: settings.reason };
+      return a.sendNow();
+    },
+    async shutdown(opts) {
+      if (active === undefined) return;
+      const a = await active;
+      await a?.shutdown(opts?.timeoutMs ?? 2_000);
+    },
+  };
+}
+
+/**
+ * Telemetry switched off: forget the install id, so turning it back on starts a fresh,
+ * unlinkable one. Only the default file store is touched, and only if the file exists.
+ */
+function forgetInstallIfPresent(o: ResolvedOptions): void {
+  if (o.store !== undefined) return;
+  const file = join(o.stateDir, 'state.json');
+  try {
+    if (existsSync(file)) rmSync(file, { force: true });
+  } catch {
+    // Read-only state dir: nothing we can do, and nothing will be sent.
+  }
+}

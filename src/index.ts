@@ -1,0 +1,10 @@
+export { BUCKETS, BUCKET_LABELS, bucketOf } from './bucket.ts';
+export type { BucketLabel } from './bucket.ts';
+export { CatalogError, defineCatalog, NAME_PATTERN } from './catalog.ts';
+export type { Catalog, CatalogSpec, Entry, QuantityEntry } from './catalog.ts';
+export { createHeadcount } from './headcount.ts';
+export type { Headcount, HeadcountOptions, Preview, Report, SendOutcome, Status } from './headcount.ts';
+export type { Settings } from './config.ts';
+export { FileStateStore, MemoryStateStore } from './store.ts';
+export type { InstallState, StateStore } from './store.ts';
+export { renderPrivacyDoc } from './privacy-doc.ts';

@@ -1,0 +1,74 @@
+/**
+ * Files that stay on the install: the operator's persisted preference and the ledger of
+ * every real send. Nothing here is written before consent, except the preference itself,
+ * which the operator writes with `headcount enable|disable`.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Preference } from './config.ts';
+import { writeFileAtomic } from './store.ts';
+
+export function readPreference(dir: string): Preference {
+  try {
+    const value = (JSON.parse(readFileSync(join(dir, 'preference.json'), 'utf8')) as { telemetry?: unknown }).telemetry;
+    return value === 'enabled' || value === 'disabled' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writePreference(dir: string, preference: 'enabled' | 'disabled'): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(join(dir, 'preference.json'), `${JSON.stringify({ telemetry: preference })}\n`);
+}
+
+export interface LedgerEntry {
+  /** ISO time of the send. */
+  readonly time: string;
+  readonly signal: 'metrics' | 'logs';
+  /** Bytes on the wire (compressed body). */
+  readonly bytes: number;
+  /** sha256 of the uncompressed body, as `headcount preview --hash` prints it. */
+  readonly sha256: string;
+  /** HTTP status, or 0 when no response came (network error, timeout). */
+  readonly status: number;
+}
+
+/** The ledger is trimmed to its newer half when it grows past this size. */
+export const LEDGER_MAX_BYTES = 64 * 1024;
+
+export function sha256(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+export async function appendLedger(dir: string, entry: LedgerEntry, maxBytes = LEDGER_MAX_BYTES): Promise<void> {
+  const file = join(dir, 'ledger.jsonl');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await appendFile(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  const size = await stat(file).then((s) => s.size);
+  if (size <= maxBytes) return;
+  const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+  let kept = lines;
+  while (kept.join('\n').length + 1 > maxBytes / 2 && kept.length > 1) kept = kept.slice(Math.ceil(kept.length / 4));
+  await writeFileAtomic(file, `${kept.join('\n')}\n`);
+}
+
+export async function readLedger(dir: string): Promise<LedgerEntry[]> {
+  try {
+    const text = await readFile(join(dir, 'ledger.jsonl'), 'utf8');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as LedgerEntry];
+        } catch {
+          return [];
+        }
+      });
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Where the install id and the last-sent time live. A file in the user's state dir by
+ * default; products that keep state in a database plug in their own `StateStore`, so several
+ * replicas of one install share one id and send one heartbeat per cycle (compare-and-set on
+ * the state). Files are written atomically (temp file + rename) and only after consent.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface InstallState {
+  /** Random UUID v4, no relation to the machine or user. */
+  readonly installId: string;
+  /** When this id was created (ms since epoch); ids rotate after `rotateAfterDays`. */
+  readonly idCreatedAt: number;
+  /** When the last heartbeat was claimed (ms since epoch). */
+  readonly lastSentAt?: number;
+}
+
+export interface StateStore {
+  /** The stored state, or `undefined` when there is none. May throw; the caller recovers. */
+  read(): Promise<InstallState | undefined>;
+  /**
+   * Stores `next` only if the stored state still equals `expected` (`undefined`: nothing
+   * stored). Returns false when another writer got there first.
+   */
+  compareAndSet(expected: InstallState | undefined, next: InstallState): Promise<boolean>;
+  /** Forgets the install id (reset, or telemetry switched off). */
+  clear(): Promise<void>;
+}
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export function newInstallId(): string {
+  return randomUUID();
+}
+
+/** Parses stored state; anything not exactly of the expected shape is `undefined`. */
+export function parseState(value: unknown): InstallState | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v['installId'] !== 'string' || !UUID_V4.test(v['installId'])) return undefined;
+  if (typeof v['idCreatedAt'] !== 'number' || !Number.isFinite(v['idCreatedAt'])) return undefined;
+  const last = v['lastSentAt'];
+  if (last !== undefined && (typeof last !== 'number' || !Number.isFinite(last))) return undefined;
+  return last === undefined
+    ? { installId: v['installId'], idCreatedAt: v['idCreatedAt'] }
+    : { installId: v['installId'], idCreatedAt: v['idCreatedAt'], lastSentAt: last };
+}
+
+export function sameState(a: InstallState | undefined, b: InstallState | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.installId === b.installId && a.idCreatedAt === b.idCreatedAt && a.lastSentAt === b.lastSentAt;
+}
+
+export class CorruptStateError extends Error {
+  override readonly name = 'CorruptStateError';
+}
+
+/** Writes `data` to `path` atomically: a temp file beside it, then rename. */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  try {
+    await writeFile(tmp, data, { mode: 0o600 });
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+const LOCK_STALE_MS = 10_000;
+const LOCK_WAIT_MS = 2_000;
+
+/** The default store: `state.json` in the telemetry state dir, guarded by a lock file. */
+export class FileStateStore implements StateStore {
+  readonly #dir: string;
+  readonly #file: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+    this.#file = join(dir, 'state.json');
+  }
+
+  async read(): Promise<InstallState | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.#file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new CorruptStateError(`${this.#file} is not valid JSON`, { cause: error });
+    }
+    const state = parseState(parsed);
+    if (state === undefined) throw new CorruptStateError(`${this.#file} does not hold a valid install state`);
+    return state;
+  }
+
+  async compareAndSet(expected: InstallState | undefined, next: InstallState): Promise<boolean> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    const unlock = await this.#lock();
+    try {
+      let current: InstallState | undefined;
+      try {
+        current = await this.read();
+      } catch (error) {
+        // A corrupt file counts as "nothing stored": the caller is replacing it.
+        if (!(error instanceof CorruptStateError)) throw error;
+        current = undefined;
+      }
+      if (!sameState(current, expected)) return false;
+      await writeFileAtomic(this.#file, `${JSON.stringify(next)}\n`);
+      return true;
+    } finally {
+      await unlock();
+    }
+  }
+
+  async clear(): Promise<void> {
+    await rm(this.#file, { force: true });
+  }
+
+  async #lock(): Promise<() => Promise<void>> {
+    const lockPath = `${this.#file}.lock`;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        const handle = await open(lockPath, 'wx', 0o600);
+        await handle.close();
+        return () => rm(lockPath, { force: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > LOCK_STALE_MS) {
+          await rm(lockPath, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) throw new Error(`${lockPath} is held by another process`, { cause: error });
+        await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
+      }
+    }
+  }
+}
+
+/** Keeps state in memory: for tests, and the fallback when the state dir is unwritable. */
+export class MemoryStateStore implements StateStore {
+  #state: InstallState | undefined;
+
+  constructor(initial?: InstallState) {
+    this.#state = initial;
+  }
+
+  read(): Promise<InstallState | undefined> {
+    return Promise.resolve(this.#state);
+  }
+
+  compareAndSet(expected: InstallState | undefined, next: InstallState): Promise<boolean> {
+    if (!sameState(this.#state, expected)) return Promise.resolve(false);
+    this.#state = next;
+    return Promise.resolve(true);
+  }
+
+  clear(): Promise<void> {
+    this.#state = undefined;
+    return Promise.resolve();
+  }
+}

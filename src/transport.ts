@@ -1,0 +1,117 @@
+/**
+ * One POST of an OTLP body, and the retry policy around it. Results follow the OTel
+ * exporter contract (success | retryable | failure) plus `unauthorized`, which stops sending
+ * until restart. Requests run with tracing suppressed, so a host app's HTTP instrumentation
+ * does not see them, and their sockets are unref()ed so they never hold the process open.
+ */
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { gzipSync } from 'node:zlib';
+
+export type SendResult =
+  | { readonly kind: 'success'; readonly status: number }
+  | { readonly kind: 'retryable'; readonly status: number; readonly retryAfterMs?: number; readonly error?: string }
+  | { readonly kind: 'rate-limited'; readonly status: 429; readonly retryAfterMs?: number }
+  | { readonly kind: 'unauthorized'; readonly status: 401 | 403 }
+  | { readonly kind: 'failure'; readonly status: number; readonly error: string };
+
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** A response body is read up to this size, then ignored. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export interface PostOptions {
+  readonly url: string;
+  readonly token: string;
+  readonly body: Uint8Array;
+  readonly timeoutMs?: number;
+  readonly userAgent: string;
+  /**
+   * Keep the socket ref()ed: only for the bounded flush in `shutdown()`, which the host awaits.
+   * Otherwise sockets are unref()ed and never delay the host's exit.
+   */
+  readonly ref?: boolean;
+}
+
+/** Wire encoding of a body: gzip. Exposed so preview can report the on-the-wire size. */
+export function encodeBody(body: Uint8Array): Buffer {
+  return gzipSync(body, { level: 9 });
+}
+
+/** Parses `Retry-After` (seconds or HTTP date) into milliseconds. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function classify(status: number, retryAfter: string | undefined): SendResult {
+  if (status >= 200 && status < 300) return { kind: 'success', status };
+  if (status === 401 || status === 403) return { kind: 'unauthorized', status };
+  const retryAfterMs = parseRetryAfter(retryAfter);
+  if (status === 429) return retryAfterMs === undefined ? { kind: 'rate-limited', status } : { kind: 'rate-limited', status, retryAfterMs };
+  if (status >= 500) {
+    return retryAfterMs === undefined ? { kind: 'retryable', status } : { kind: 'retryable', status, retryAfterMs };
+  }
+  return { kind: 'failure', status, error: `HTTP ${status}` };
+}
+
+/** POSTs one gzip-compressed OTLP protobuf body. Never rejects. */
+export function post(options: PostOptions, wire: Uint8Array = encodeBody(options.body)): Promise<SendResult> {
+  return context.with(suppressTracing(context.active()), () => postUntraced(options, wire));
+}
+
+function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResult> {
+  return new Promise<SendResult>((resolve) => {
+    let settled = false;
+    const done = (result: SendResult) => {
+      if (!settled) {
+        settled = true;
+        resolve(result);
+      }
+    };
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      done({ kind: 'failure', status: 0, error: 'invalid endpoint URL' });
+      return;
+    }
+    const requestFn = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = requestFn(url, {
+      method: 'POST',
+      agent: false,
+      timeout: options.timeoutMs ?? REQUEST_TIMEOUT_MS,
+      headers: {
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'gzip',
+        'content-length': wire.byteLength,
+        authorization: `Bearer ${options.token}`,
+        'user-agent': options.userAgent,
+      },
+    });
+    if (options.ref !== true) req.on('socket', (socket) => socket.unref());
+    req.on('timeout', () => {
+      req.destroy(new Error('timeout'));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      done({ kind: 'retryable', status: 0, error: error.code ?? error.message });
+    });
+    req.on('response', (res) => {
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_RESPONSE_BYTES) res.destroy();
+      });
+      res.on('error', () => undefined);
+      res.on('close', () => {
+        const retryAfter: string | undefined = res.headers['retry-after'];
+        done(classify(res.statusCode ?? 0, retryAfter));
+      });
+    });
+    req.end(wire);
+  });
+}
