@@ -115,7 +115,6 @@ export function resourceAttributes(o: ResolvedOptions, installId: string): Recor
     'service.name': o.product,
     ...(version === undefined ? {} : { 'service.version': version, 'headcount.channel': channelOf(version) }),
     'service.instance.id': installId,
-    'headcount.schema': SCHEMA_VERSION,
     'headcount.deployment': deploymentKind(o.env),
     'os.type': osType(),
     'host.arch': hostArch(),
@@ -194,7 +193,7 @@ async function heartbeatBodies(o: ResolvedOptions, installId: string, features: 
     { resource: resourceAttributes(o, installId), heartbeat: reportAttributes(report, o), features, day: utcDay(o.now()) },
     allow,
     counter,
-    VERSION,
+    SCHEMA_VERSION,
   );
 }
 
@@ -400,7 +399,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     return { sent: metrics === 'sent', reason: lastResult };
   };
 
-  const run = (force: boolean): Promise<SendOutcome> => {
+  const run = async (force: boolean): Promise<SendOutcome> => {
+    // A forced send waits for a cycle in flight, then runs its own; a scheduled one joins it.
+    if (force && inflight !== undefined) await inflight.catch(() => undefined);
     inflight ??= cycle(force)
       .catch((error: unknown): SendOutcome => {
         o.log(`heartbeat failed (${(error as Error)?.name ?? 'error'})`);
@@ -490,7 +491,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
           { resource: resourceAttributes(o, state.installId), heartbeat: {}, features: days, day: utcDay(o.now()) },
           allow,
           redactions,
-          VERSION,
+          SCHEMA_VERSION,
         );
         if (bodies.logs !== undefined) await deliverOne('logs', bodies.logs, true);
       };

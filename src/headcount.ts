@@ -188,8 +188,8 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
     async status() {
       const a = await inactive();
       if (a !== undefined) return a.status();
-      const m = await import('./active.ts');
-      return m.offStatus(o, settings);
+      // Answered here: importing active.ts would load zod and the OTel SDK before consent.
+      return offStatus(o, settings);
     },
     async preview() {
       const m = await import('./active.ts');
@@ -206,6 +206,28 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
       const a = await active;
       await a?.shutdown(opts?.timeoutMs ?? 2_000);
     },
+  };
+}
+
+/** Status while off, built without loading the active part. */
+function offStatus(o: ResolvedOptions, settings: Settings): Status {
+  return {
+    enabled: false,
+    reason: settings.reason,
+    product: o.product,
+    version: o.version,
+    endpoint: undefined,
+    debug: false,
+    stateDir: o.stateDir,
+    store: o.store === undefined ? 'file' : 'custom',
+    storeNote: undefined,
+    installId: undefined,
+    idCreatedAt: undefined,
+    lastSentAt: undefined,
+    nextSendAt: undefined,
+    redactions: { total: 0, entries: [] },
+    lastResult: undefined,
+    variables: variableNames(o.envPrefix),
   };
 }
 

@@ -10,6 +10,7 @@ import { SERVICE_NAME_PATTERN, VERSION_PATTERN } from '../environment.ts';
 export const HEARTBEAT_METRIC = 'headcount.heartbeat';
 export const FEATURE_EVENT = 'headcount.feature';
 export const SCOPE_NAME = 'headcount';
+/** Version of the wire schema below; sent as the instrumentation scope's version. */
 export const SCHEMA_VERSION = '1';
 
 export const QUANTITY_PREFIX = 'quantity.';
@@ -28,7 +29,6 @@ export const RESOURCE_KEYS: Readonly<Record<string, (value: string) => boolean>>
   'service.instance.id': matches(UUID_V4),
   'headcount.channel': oneOf('stable', 'rc', 'dev'),
   'headcount.deployment': oneOf('container', 'kubernetes', 'other'),
-  'headcount.schema': oneOf(SCHEMA_VERSION),
   'os.type': oneOf('linux', 'darwin', 'windows', 'freebsd', 'other'),
   'host.arch': oneOf('amd64', 'arm64', 'arm32', 'x86', 'ppc64', 's390x', 'other'),
   'process.runtime.name': oneOf('nodejs'),

@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHeadcount, MemoryStateStore, type Headcount } from '../src/index.ts';
+import { readLedger } from '../src/local.ts';
+import { parseRetryAfter } from '../src/transport.ts';
+import { startCaptureServer, type CaptureServer } from './helpers/capture-server.ts';
+import { onOptions, TOKEN } from './helpers/sender.ts';
+
+let server: CaptureServer;
+const handles: Headcount[] = [];
+const track = (h: Headcount) => (handles.push(h), h);
+
+beforeEach(async () => {
+  server = await startCaptureServer();
+});
+afterEach(async () => {
+  await Promise.all(handles.splice(0).map((h) => h.shutdown({ timeoutMs: 200 })));
+  await server.close();
+});
+
+describe('delivery to a real local HTTP server', () => {
+  it('posts gzip protobuf with the bearer token and records the send in the ledger', async () => {
+    const opts = onOptions(server.url);
+    const h = track(createHeadcount(opts));
+    h.feature('export_csv');
+    const outcome = await h.sendNow();
+    expect(outcome.sent).toBe(true);
+    const req = server.requests[0]!;
+    expect(req.path).toBe('/v1/metrics');
+    expect(req.headers['authorization']).toBe(`Bearer ${TOKEN}`);
+    expect(req.headers['content-type']).toBe('application/x-protobuf');
+    expect(req.headers['content-encoding']).toBe('gzip');
+    expect(req.body.toString('latin1')).toContain('quantity.servers');
+    const ledger = await readLedger(opts.stateDir!);
+    expect(ledger.map((e) => [e.signal, e.status])).toEqual([['metrics', 200]]);
+    expect(ledger[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // Feature counts of today wait for the day to end (or shutdown): one record per feature per day.
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/metrics']);
+  });
+
+  it('retries network errors and 5xx with backoff, then succeeds', async () => {
+    server.script({ status: 503 }, { status: 500 }, { status: 502 });
+    const h = track(createHeadcount(onOptions(server.url)));
+    expect((await h.sendNow()).sent).toBe(true);
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it('gives up after maxAttempts and gives the cycle back for a later retry', async () => {
+    server.fallback = { status: 503 };
+    const opts = onOptions(server.url, { schedule: { firstDelayMs: [0, 0], baseBackoffMs: 5, maxBackoffMs: 10, maxAttempts: 3 } });
+    const h = track(createHeadcount(opts));
+    const outcome = await h.sendNow();
+    expect(outcome.sent).toBe(false);
+    expect(server.requests).toHaveLength(3);
+    const state = JSON.parse(readFileSync(join(opts.stateDir!, 'state.json'), 'utf8')) as { lastSentAt?: number };
+    expect(state.lastSentAt).toBeUndefined();
+  });
+
+  it('honours Retry-After on 429', async () => {
+    server.script({ status: 429, headers: { 'retry-after': '1' } });
+    const h = track(createHeadcount(onOptions(server.url)));
+    const t0 = Date.now();
+    expect((await h.sendNow()).sent).toBe(true);
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('429 without Retry-After waits for the next cycle instead of retrying', async () => {
+    server.script({ status: 429 });
+    const h = track(createHeadcount(onOptions(server.url)));
+    expect((await h.sendNow()).sent).toBe(false);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('401 stops sending until restart, with one log line', async () => {
+    server.fallback = { status: 401 };
+    const lines: string[] = [];
+    const h = track(createHeadcount(onOptions(server.url, { log: (l) => lines.push(l) })));
+    expect((await h.sendNow()).sent).toBe(false);
+    expect((await h.sendNow()).sent).toBe(false);
+    expect(server.requests).toHaveLength(1);
+    expect(lines.filter((l) => /refused the token/.test(l))).toHaveLength(1);
+    expect(lines.join()).not.toContain(TOKEN);
+  });
+
+  it('400 is not retried', async () => {
+    server.fallback = { status: 400 };
+    const h = track(createHeadcount(onOptions(server.url)));
+    expect((await h.sendNow()).sent).toBe(false);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('times out a server that never answers', async () => {
+    server.fallback = { status: 200, hang: true };
+    const h = track(createHeadcount(onOptions(server.url, { schedule: { maxAttempts: 1 } })));
+    // The request timeout is 10 s in production; the transport is tested with a short one below.
+    const { post } = await import('../src/transport.ts');
+    const t0 = Date.now();
+    const r = await post({ url: `${server.url}/v1/metrics`, token: TOKEN, body: new Uint8Array([1]), userAgent: 't', timeoutMs: 200 });
+    expect(r.kind).toBe('retryable');
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    void h;
+  });
+
+  it('parses Retry-After as seconds or a date', () => {
+    expect(parseRetryAfter('120')).toBe(120_000);
+    expect(parseRetryAfter(new Date(Date.now() + 60_000).toUTCString())).toBeGreaterThan(58_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
+
+describe('schedule', () => {
+  it('sends a first heartbeat shortly after start, then skips restarts within 24 h (persisted)', async () => {
+    const opts = onOptions(server.url);
+    const first = track(createHeadcount(opts));
+    first.start();
+    await server.waitFor(1);
+    await first.shutdown();
+    // A restart (crash loop) with the same state dir: no second heartbeat.
+    const second = track(createHeadcount({ ...opts }));
+    second.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.requests.filter((r) => r.path === '/v1/metrics')).toHaveLength(1);
+    const status = await second.status();
+    expect(status.nextSendAt! - status.lastSentAt!).toBeGreaterThanOrEqual(24 * 3600_000);
+  });
+
+  it('replicas sharing one store send one heartbeat per cycle', async () => {
+    const store = new MemoryStateStore();
+    const replicas = Array.from({ length: 5 }, () => track(createHeadcount(onOptions(server.url, { store }))));
+    for (const r of replicas) r.start();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.requests.filter((r) => r.path === '/v1/metrics')).toHaveLength(1);
+    const ids = new Set((await Promise.all(replicas.map((r) => r.status()))).map((s) => s.installId));
+    expect(ids.size).toBe(1);
+  });
+
+  it('rotates the install id after rotateIdAfterDays', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const opts = onOptions(server.url, { now: () => now });
+    const h = track(createHeadcount(opts));
+    await h.sendNow();
+    const id1 = (await h.status()).installId;
+    now += 29 * 24 * 3600_000;
+    await h.sendNow();
+    expect((await h.status()).installId).toBe(id1);
+    now += 2 * 24 * 3600_000;
+    await h.sendNow();
+    expect((await h.status()).installId).not.toBe(id1);
+  });
+
+  it('sends feature counts per completed day, and the rest on shutdown', async () => {
+    let now = Date.UTC(2026, 0, 1, 12);
+    const h = track(createHeadcount(onOptions(server.url, { now: () => now })));
+    h.start();
+    await server.waitFor(1);
+    for (let i = 0; i < 12; i++) h.feature('export_csv');
+    h.feature('dashboard_shared');
+    now += 24 * 3600_000;
+    await h.sendNow();
+    const logs = server.requests.filter((r) => r.path === '/v1/logs');
+    expect(logs).toHaveLength(1);
+    const text = logs[0]!.body.toString('latin1');
+    expect(text).toContain('export_csv');
+    expect(text).toContain('10-99');
+    expect(text).toContain('dashboard_shared');
+    h.feature('export_csv');
+    await h.shutdown({ timeoutMs: 1_000 });
+    expect(server.requests.filter((r) => r.path === '/v1/logs')).toHaveLength(2);
+  });
+});
