@@ -8,7 +8,7 @@ import { bucketOf } from './bucket.ts';
 import { variableNames, type Settings } from './config.ts';
 import { channelOf, deploymentKind, hostArch, normaliseVersion, osType, runtimeVersion } from './environment.ts';
 import type { ResolvedOptions } from './headcount.ts';
-import { appendLedger, sha256 } from './local.ts';
+import { appendLedger, loadPendingFeatures, savePendingFeatures, sha256 } from './local.ts';
 import { allowListFor, FLAG_PREFIX, QUANTITY_PREFIX, SCHEMA_VERSION, type AllowList } from './otlp/allowlist.ts';
 import { buildBodies, type Bodies, type FeatureDay } from './otlp/pipeline.ts';
 import { RedactionCounter } from './otlp/redacting.ts';
@@ -270,6 +270,8 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
         return uses === undefined || uses === '0' ? [] : [{ day, feature, uses }];
       }),
     );
+  for (const [day, m] of loadPendingFeatures(o.stateDir)) restorePending(new Map([[day, m]]));
+
   const scheduleMidnight = () => {
     midnight = unrefTimer(() => {
       rollOver(o.now());
@@ -493,8 +495,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
           redactions,
           SCHEMA_VERSION,
         );
-        if (bodies.logs !== undefined) await deliverOne('logs', bodies.logs, true);
+        if (bodies.logs !== undefined) delivered = await deliverOne('logs', bodies.logs, true);
       };
+      let delivered: Delivery | undefined;
       let deadline: NodeJS.Timeout | undefined;
       await Promise.race([
         flush().catch(() => undefined),
@@ -503,6 +506,8 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
         }),
       ]);
       if (deadline !== undefined) clearTimeout(deadline);
+      // Not delivered in time: keep the counts on disk for the next run rather than lose them.
+      if (delivered !== 'sent' && delivered !== 'failed') await savePendingFeatures(o.stateDir, taken).catch(() => undefined);
     },
   };
 }

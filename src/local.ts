@@ -4,7 +4,7 @@
  * which the operator writes with `headcount enable|disable`.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Preference } from './config.ts';
@@ -71,4 +71,42 @@ export async function readLedger(dir: string): Promise<LedgerEntry[]> {
   } catch {
     return [];
   }
+}
+
+type PendingFeatures = Map<number, Map<string, number>>;
+
+/** Feature counts that could not be sent at shutdown, kept for the next run (after consent only). */
+export async function savePendingFeatures(dir: string, pending: PendingFeatures): Promise<void> {
+  if (pending.size === 0) return;
+  const merged = loadPendingFeatures(dir, false);
+  for (const [day, m] of pending) {
+    const into = merged.get(day) ?? new Map<string, number>();
+    for (const [f, n] of m) into.set(f, (into.get(f) ?? 0) + n);
+    merged.set(day, into);
+  }
+  const json = [...merged].map(([day, m]) => [day, Object.fromEntries(m)]);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(join(dir, 'pending-features.json'), `${JSON.stringify(json)}\n`);
+}
+
+/** Reads (and by default removes) counts saved by `savePendingFeatures`. Bad content is ignored. */
+export function loadPendingFeatures(dir: string, remove = true): PendingFeatures {
+  const file = join(dir, 'pending-features.json');
+  const out: PendingFeatures = new Map();
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (remove) rmSync(file, { force: true });
+    if (!Array.isArray(parsed)) return out;
+    for (const entry of parsed as unknown[]) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'number' || entry[1] === null || typeof entry[1] !== 'object') continue;
+      const m = new Map<string, number>();
+      for (const [f, n] of Object.entries(entry[1] as Record<string, unknown>)) {
+        if (typeof n === 'number' && Number.isFinite(n) && n > 0) m.set(f, n);
+      }
+      out.set(entry[0], m);
+    }
+  } catch {
+    // No file, or unreadable: nothing pending.
+  }
+  return out;
 }

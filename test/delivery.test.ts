@@ -172,3 +172,21 @@ describe('schedule', () => {
     expect(server.requests.filter((r) => r.path === '/v1/logs')).toHaveLength(2);
   });
 });
+
+describe('shutdown', () => {
+  it('keeps feature counts it could not deliver for the next run', async () => {
+    server.fallback = { status: 503 };
+    const opts = onOptions(server.url, { schedule: { maxAttempts: 1, firstDelayMs: [0, 0] } });
+    const first = track(createHeadcount(opts));
+    await first.sendNow();
+    for (let i = 0; i < 3; i++) first.feature('export_csv');
+    await first.shutdown({ timeoutMs: 500 });
+    server.fallback = { status: 200 };
+    server.requests.length = 0;
+    const second = track(createHeadcount(opts));
+    await second.sendNow();
+    const logs = server.requests.filter((r) => r.path === '/v1/logs');
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.body.toString('latin1')).toContain('export_csv');
+  });
+});
