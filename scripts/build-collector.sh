@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the Headcount collector from collector-config/builder.yaml with the official
+# OpenTelemetry Collector Builder, through Go modules only.
+#
+# Cached by content: the output lives in .cache/otelcol/<hash>/otelcol-headcount, where <hash>
+# covers builder.yaml, the builder version and the Go toolchain. A second run with the same
+# inputs does no work. The last line printed on stdout is the binary's absolute path.
+#
+# Usage: scripts/build-collector.sh            (or: npm run build:collector)
+# Env:   HEADCOUNT_CACHE_DIR  cache root [<repo>/.cache]
+set -euo pipefail
+
+BUILDER_VERSION="v0.161.0"
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+manifest="$repo/collector-config/builder.yaml"
+cache="${HEADCOUNT_CACHE_DIR:-$repo/.cache}"
+
+die() { echo "build-collector: $*" >&2; exit 1; }
+
+command -v go >/dev/null 2>&1 || die "Go is not installed or not on PATH. The collector is built from source with the OpenTelemetry Collector Builder and needs Go >= 1.26 (https://go.dev/dl/, or apt-get install golang-go if recent enough)."
+go_version="$(go env GOVERSION)"
+[[ -f "$manifest" ]] || die "missing $manifest"
+
+# Every component must be on the builder's release (core/contrib x.y.z or the stable v1 line).
+want="${BUILDER_VERSION}"
+if grep -E '^\s*- gomod: ' "$manifest" | grep -vE " (${want}|v1\.[0-9]+\.[0-9]+)\s*$" >/dev/null; then
+  die "builder.yaml has components not pinned to ${want}: $(grep -E '^\s*- gomod: ' "$manifest" | grep -vE " (${want}|v1\.[0-9]+\.[0-9]+)\s*$" | tr -s ' ')"
+fi
+
+hash="$( { cat "$manifest"; echo "builder=$BUILDER_VERSION go=$go_version $(go env GOOS GOARCH)"; } | sha256sum | cut -c1-16)"
+out_dir="$cache/otelcol/$hash"
+bin="$out_dir/otelcol-headcount"
+
+if [[ -x "$bin" ]]; then
+  echo "build-collector: cached ($hash)" >&2
+  echo "$bin"
+  exit 0
+fi
+
+builder_dir="$cache/tools/builder-$BUILDER_VERSION"
+builder="$builder_dir/builder"
+if [[ ! -x "$builder" ]]; then
+  echo "build-collector: installing builder $BUILDER_VERSION into $builder_dir" >&2
+  mkdir -p "$builder_dir"
+  GOBIN="$builder_dir" CGO_ENABLED=0 go install "go.opentelemetry.io/collector/cmd/builder@$BUILDER_VERSION" >&2 \
+    || die "go install of the builder failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+fi
+
+work="$cache/otelcol/.work-$hash-$$"
+rm -rf "$work"
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT
+
+echo "build-collector: building ($hash) with Go $go_version; this takes a few minutes the first time" >&2
+start=$(date +%s)
+# output_path in builder.yaml is relative: the sources and binary go to $work/otelcol-headcount.
+(cd "$work" && CGO_ENABLED=0 "$builder" --config="$manifest") >&2 \
+  || die "the builder failed; see the output above"
+[[ -x "$work/otelcol-headcount/otelcol-headcount" ]] || die "the builder did not produce $work/otelcol-headcount/otelcol-headcount"
+
+mkdir -p "$out_dir"
+mv "$work/otelcol-headcount/otelcol-headcount" "$bin.tmp"
+mv "$bin.tmp" "$bin"
+echo "build-collector: built in $(( $(date +%s) - start ))s, $(du -h "$bin" | cut -f1) -> $bin" >&2
+echo "$bin"
