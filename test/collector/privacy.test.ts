@@ -1,0 +1,298 @@
+/**
+ * A hostile client that bypasses the SDK: everything it sends goes through the real collector
+ * into a real Prometheus, and then EVERY series in Prometheus is inspected.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectorBinaries } from '../helpers/collector-binaries.ts';
+import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus, type PromSeries } from '../helpers/collector-processes.ts';
+import { featuresJson, featuresProto, heartbeatJson, heartbeatProto, newInstallId, postOtlp, sdkResource, type Attrs } from '../helpers/otlp-requests.ts';
+
+const bins = await collectorBinaries();
+const TOKEN = 'privacy-test-token';
+
+/** The identity and network keys the issue names, plus unknown ones. */
+const IDENTITY_KEYS: Attrs = {
+  'client.address': '203.0.113.77',
+  'network.peer.address': '203.0.113.78',
+  'net.peer.ip': '198.51.100.4',
+  'http.client_ip': '2001:db8::77',
+  'source.address': '192.0.2.10',
+  'host.name': 'alice-laptop.corp.example',
+  'host.ip': '10.1.2.3',
+  'host.id': 'f6a1c0de-host-id',
+  'user.id': 'alice',
+  'user.email': 'alice@example.com',
+  'user.name': 'Alice Example',
+  'enduser.id': 'alice-enduser',
+  'geo.country.iso_code': 'NL',
+  'geo.location.lat': 52.37,
+  'user_agent.original': 'Mozilla/5.0 (X11; Linux) secret-agent',
+  'custom.unknown': 'unknown-value',
+  'k8s.pod.name': 'pod-of-alice',
+};
+
+/** Strings that must appear nowhere in Prometheus (label names or values). */
+const FORBIDDEN = [
+  '203.0.113',
+  '198.51.100',
+  '192.0.2.10',
+  '2001:db8',
+  '10.1.2.3',
+  'alice',
+  'example.com',
+  'secret-agent',
+  'f6a1c0de',
+  'unknown-value',
+  'pod-of',
+  'evil',
+];
+
+const ALLOWED_METRICS = new Set(['headcount_heartbeat', 'target_info', 'headcount_feature_install_days_total']);
+const ALLOWED_LABELS = new Set([
+  '__name__',
+  'job',
+  'instance',
+  'service_version',
+  'headcount_channel',
+  'headcount_deployment',
+  'headcount_schema',
+  'os_type',
+  'host_arch',
+  'process_runtime_name',
+  'process_runtime_version',
+  'feature_name',
+  'feature_uses',
+]);
+const CATALOG_LABEL = /^(quantity|flag)_[a-z][a-z0-9_]{0,62}$/;
+const LOOKS_LIKE_IP = /\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b|[0-9a-f]{0,4}:[0-9a-f]{0,4}:/i;
+const LOOKS_LIKE_EMAIL = /@/;
+
+function assertClean(series: readonly PromSeries[]): void {
+  for (const s of series) {
+    expect(ALLOWED_METRICS, JSON.stringify(s)).toContain(s['__name__']);
+    for (const [label, value] of Object.entries(s)) {
+      expect(ALLOWED_LABELS.has(label) || CATALOG_LABEL.test(label), `label ${label} in ${JSON.stringify(s)}`).toBe(true);
+      expect(value, `${label}=${value}`).not.toMatch(LOOKS_LIKE_IP);
+      expect(value, `${label}=${value}`).not.toMatch(LOOKS_LIKE_EMAIL);
+      for (const bad of FORBIDDEN) {
+        expect(`${label}=${value}`.toLowerCase()).not.toContain(bad);
+      }
+    }
+  }
+}
+
+describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)', () => {
+  let prom: Prometheus | undefined;
+  let col: Collector | undefined;
+  const p = () => prom as Prometheus;
+  const c = () => col as Collector;
+
+  beforeAll(async () => {
+    if (!bins.ok) return;
+    prom = await startPrometheus(bins.prometheus);
+    col = await startCollector(bins.collector, { prometheusUrl: prom.url, tokens: [TOKEN] });
+  });
+  afterAll(async () => {
+    await stopAll(col, prom);
+  });
+
+  it('stores a hostile heartbeat (JSON) only with allow-listed labels and clean values', async () => {
+    const good = newInstallId();
+    const hostile = newInstallId();
+    const body = heartbeatJson(
+      // valid install, but with every identity key on resource, scope and data point
+      {
+        resource: { ...sdkResource(good, { 'service.name': 'privacy_json' }), ...IDENTITY_KEYS },
+        scope: { name: 'evil-scope 203.0.113.77', version: 'alice@example.com', attributes: IDENTITY_KEYS },
+        unit: '203.0.113.77',
+        points: [{ 'quantity.projects': '10-99', 'flag.sso': '1', ...IDENTITY_KEYS }],
+        timeUnixNano: '86400000000000',
+        value: 42,
+      },
+      // PII smuggled into allow-listed keys and catalog-shaped keys
+      {
+        resource: sdkResource(hostile, {
+          'service.name': 'privacy_json',
+          'service.version': '1.2.3-203.0.113.77',
+          'os.type': 'alice@example.com',
+          'host.arch': '203.0.113.77',
+          'process.runtime.version': '10.1.2.3',
+          'headcount.channel': 'evil',
+        }),
+        points: [{ 'quantity.projects': '10-99', 'flag.sso': '1' }],
+      },
+      // a data point whose catalog value carries an IP is dropped as a whole
+      {
+        resource: sdkResource(newInstallId(), { 'service.name': 'privacy_json' }),
+        points: [{ 'quantity.projects': '203.0.113.77' }, { 'flag.sso': 'alice@example.com' }, { 'quantity.x': '1-9 flag.y=1' }],
+      },
+    );
+    const res = await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN });
+    expect(res.status).toBe(200);
+
+    const stored = await p().waitFor('headcount_heartbeat{job="privacy_json"}', 1);
+    expect(stored).toHaveLength(1);
+    const series = stored[0]?.metric ?? {};
+    expect(series).toEqual({
+      __name__: 'headcount_heartbeat',
+      job: 'privacy_json',
+      instance: good,
+      service_version: '1.2.3',
+      headcount_channel: 'stable',
+      headcount_deployment: 'container',
+      headcount_schema: '1',
+      os_type: 'linux',
+      host_arch: 'amd64',
+      process_runtime_name: 'nodejs',
+      process_runtime_version: '22.23',
+      quantity_projects: '10-99',
+      flag_sso: '1',
+    });
+    // value forced to 1, timestamp set on receipt (not 1970-01-02)
+    expect(stored[0]?.value[1]).toBe('1');
+    expect(Math.abs((stored[0]?.value[0] ?? 0) - Date.now() / 1000)).toBeLessThan(120);
+    // the install whose version smuggled an IP was dropped entirely (version is required)
+    expect(await p().query(`{instance="${hostile}"}`)).toEqual([]);
+    assertClean(await p().allSeries());
+  });
+
+  it('stores a hostile heartbeat (protobuf) only with allow-listed labels', async () => {
+    const id = newInstallId();
+    const body = heartbeatProto({ ...sdkResource(id, { 'service.name': 'privacy_proto' }), ...IDENTITY_KEYS }, [
+      { 'quantity.users': '1k-9.9k', 'flag.ldap': '0', ...IDENTITY_KEYS },
+    ]);
+    const res = await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN, gzip: true });
+    expect(res.status).toBe(200);
+    const stored = await p().waitFor('headcount_heartbeat{job="privacy_proto"}', 1);
+    expect(stored[0]?.metric).toMatchObject({ instance: id, quantity_users: '1k-9.9k', flag_ldap: '0' });
+    assertClean(await p().allSeries());
+  });
+
+  it('drops heartbeats with malformed install ids, versions or schema, and unknown metrics', async () => {
+    const bad = [
+      sdkResource('NOT-A-UUID', { 'service.name': 'privacy_malformed' }),
+      sdkResource('0b7a3f4e-1c2d-1e5f-8a9b-0c1d2e3f4a5b', { 'service.name': 'privacy_malformed' }), // v1, not v4
+      sdkResource(newInstallId().toUpperCase(), { 'service.name': 'privacy_malformed' }),
+      sdkResource(newInstallId(), { 'service.name': 'privacy_malformed', 'service.version': 'latest' }),
+      sdkResource(newInstallId(), { 'service.name': 'privacy_malformed', 'service.version': '1.2.3-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' }),
+      sdkResource(newInstallId(), { 'service.name': 'privacy_malformed', 'headcount.schema': '2' }),
+      sdkResource(newInstallId(), { 'service.name': 'Privacy_Upper' }),
+    ].map((resource) => ({ resource }));
+    const unknownMetric = { resource: sdkResource(newInstallId(), { 'service.name': 'privacy_malformed' }), metricName: 'evil.metric' };
+    const res = await postOtlp(c().url, '/v1/metrics', heartbeatJson(...bad, unknownMetric), { token: TOKEN });
+    expect(res.status).toBe(200);
+    // a valid marker request sent afterwards proves the pipeline has flushed past the bad ones
+    const marker = newInstallId();
+    await postOtlp(c().url, '/v1/metrics', heartbeatJson({ resource: sdkResource(marker, { 'service.name': 'privacy_marker' }) }), { token: TOKEN });
+    await p().waitFor(`headcount_heartbeat{instance="${marker}"}`);
+    expect(await p().query('{job=~"privacy_malformed|Privacy_Upper|privacy_upper"}')).toEqual([]);
+    expect(await p().query('{__name__=~"evil.*"}')).toEqual([]);
+    assertClean(await p().allSeries());
+  });
+
+  it('counts hostile feature records (JSON and protobuf) without any identity in the counter', async () => {
+    const product = 'privacy_features';
+    const json = featuresJson(
+      {
+        resource: { ...sdkResource(newInstallId(), { 'service.name': product }), ...IDENTITY_KEYS },
+        scope: { name: 'evil', attributes: IDENTITY_KEYS },
+        body: 'alice@example.com from 203.0.113.77',
+        records: [
+          { 'feature.name': 'export', 'feature.uses': '1-9', ...IDENTITY_KEYS },
+          { 'feature.name': 'alice@example.com', 'feature.uses': '1-9' },
+          { 'feature.name': 'export', 'feature.uses': '203.0.113.77' },
+          { 'feature.name': 'export', 'feature.uses': '0' },
+        ],
+      },
+      { resource: sdkResource(newInstallId(), { 'service.name': product }), eventName: 'evil.event', records: [{ 'feature.name': 'export', 'feature.uses': '1-9' }] },
+    );
+    expect((await postOtlp(c().url, '/v1/logs', json, { token: TOKEN })).status).toBe(200);
+    const proto = featuresProto({ ...sdkResource(newInstallId(), { 'service.name': product }), ...IDENTITY_KEYS }, [
+      { 'feature.name': 'export', 'feature.uses': '1-9', ...IDENTITY_KEYS },
+    ], IDENTITY_KEYS);
+    expect((await postOtlp(c().url, '/v1/logs', proto, { token: TOKEN })).status).toBe(200);
+
+    const counters = await p().waitFor(`headcount_feature_install_days_total{job="${product}"} >= 2`, 1);
+    expect(counters).toHaveLength(1);
+    expect(counters[0]?.metric).toEqual({
+      __name__: 'headcount_feature_install_days_total',
+      job: product,
+      service_version: '1.2.3',
+      headcount_channel: 'stable',
+      feature_name: 'export',
+      feature_uses: '1-9',
+    });
+    expect(counters[0]?.value[1]).toBe('2');
+    // no per-install series for feature counts, no raw logs
+    expect(await p().query(`{job="${product}", instance!=""}`)).toEqual([]);
+    assertClean(await p().allSeries());
+  });
+
+  it('answers 401 without or with a wrong token, and stores nothing', async () => {
+    const id = newInstallId();
+    const body = heartbeatJson({ resource: sdkResource(id, { 'service.name': 'privacy_auth' }) });
+    expect((await postOtlp(c().url, '/v1/metrics', body)).status).toBe(401);
+    expect((await postOtlp(c().url, '/v1/metrics', body, { token: 'wrong' })).status).toBe(401);
+    expect((await postOtlp(c().url, '/v1/metrics', body, { token: `${TOKEN}x` })).status).toBe(401);
+    expect((await postOtlp(c().url, '/v1/metrics', body, { headers: { authorization: TOKEN } })).status).toBe(401);
+    expect((await postOtlp(c().url, '/v1/logs', featuresJson({ resource: sdkResource(id), records: [{ 'feature.name': 'x', 'feature.uses': '1-9' }] }), { token: 'wrong' })).status).toBe(401);
+    const marker = newInstallId();
+    await postOtlp(c().url, '/v1/metrics', heartbeatJson({ resource: sdkResource(marker, { 'service.name': 'privacy_marker' }) }), { token: TOKEN });
+    await p().waitFor(`headcount_heartbeat{instance="${marker}"}`);
+    expect(await p().query(`{instance="${id}"}`)).toEqual([]);
+  });
+
+  it('rotates tokens: two valid at once, the removed one rejected', async () => {
+    const send = async (token: string) =>
+      (await postOtlp(c().url, '/v1/metrics', heartbeatJson({ resource: sdkResource(newInstallId(), { 'service.name': 'privacy_rotate' }) }), { token })).status;
+    await c().setTokens([TOKEN, 'next-token']);
+    await expect.poll(() => send('next-token'), { timeout: 10_000, interval: 200 }).toBe(200);
+    expect(await send(TOKEN)).toBe(200);
+    await c().setTokens(['next-token']);
+    await expect.poll(() => send(TOKEN), { timeout: 10_000, interval: 200 }).toBe(401);
+    expect(await send('next-token')).toBe(200);
+    await c().setTokens([TOKEN]);
+    await expect.poll(() => send(TOKEN), { timeout: 10_000, interval: 200 }).toBe(200);
+  });
+
+  it('rejects oversized (also after gzip) and malformed bodies', async () => {
+    const huge = heartbeatJson({
+      resource: sdkResource(newInstallId(), { 'service.name': 'privacy_big' }),
+      points: [Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`quantity.q${i}`, '1-9']))],
+    });
+    expect(huge.length).toBeGreaterThan(65_536);
+    const plain = await postOtlp(c().url, '/v1/metrics', huge, { token: TOKEN });
+    expect(plain.status).toBe(400);
+    // compresses to well under the limit, but decompresses past it
+    const bomb = await postOtlp(c().url, '/v1/metrics', huge, { token: TOKEN, gzip: true });
+    expect(bomb.status).toBe(400);
+    expect((await postOtlp(c().url, '/v1/metrics', '{"resourceMetrics": [', { token: TOKEN })).status).toBe(400);
+    expect((await postOtlp(c().url, '/v1/metrics', new Uint8Array([0xff, 0xff, 0xff, 0x01]), { token: TOKEN })).status).toBe(400);
+    expect((await postOtlp(c().url, '/v1/logs', 'not json', { token: TOKEN })).status).toBe(400);
+    expect(await p().query('{job="privacy_big"}')).toEqual([]);
+  });
+
+  it('never writes the client address (or forwarded addresses) to its log', async () => {
+    // Any 127/8 address is loopback on Linux: connect FROM a distinctive one.
+    const from = '127.0.0.123';
+    const headers = { 'x-forwarded-for': '203.0.113.99', 'x-real-ip': '203.0.113.98', forwarded: 'for=203.0.113.97' };
+    const id = newInstallId();
+    for (const token of [TOKEN, 'wrong', undefined]) {
+      await postOtlp(c().url, '/v1/metrics', heartbeatJson({ resource: sdkResource(id, { 'service.name': 'privacy_log' }) }), { token, localAddress: from, headers });
+      await postOtlp(c().url, '/v1/metrics', '{"broken', { token, localAddress: from, headers });
+      await postOtlp(c().url, '/v1/logs', featuresJson({ resource: sdkResource(id), records: [{ 'feature.name': 'x', 'feature.uses': '1-9' }] }), { token, localAddress: from, headers, gzip: true });
+    }
+    await p().waitFor(`headcount_heartbeat{instance="${id}"}`);
+    const log = c().logs();
+    expect(log.length).toBeGreaterThan(0);
+    expect(log).not.toContain(from);
+    expect(log).not.toContain('203.0.113.9');
+    expect(log).not.toMatch(/remote_addr|peer\.address|client\.address/i);
+  });
+});
+
+if (!bins.ok) {
+  describe('collector privacy gates', () => {
+    it.skip(`skipped locally: ${bins.reason}`, () => undefined);
+  });
+}
