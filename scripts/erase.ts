@@ -1,0 +1,69 @@
+/**
+ * Erasure of one install's data from Prometheus (`headcount erase <install-id>`).
+ *
+ * Every per-install series carries the install id as the `instance` label (Prometheus maps
+ * service.instance.id to `instance`): heartbeats and their target_info. Feature counters are
+ * aggregated per product/version/feature and never carry it. Erasure = admin API
+ * `delete_series` for {instance="<id>"} over all time, then `clean_tombstones` so the samples
+ * are removed from disk, not only hidden. Needs Prometheus started with --web.enable-admin-api.
+ *
+ * What "removed" means in Prometheus 3.9 (tsdb/db.go CleanTombstones): samples are unreadable
+ * at once; persisted blocks are rewritten without the series; samples still in the in-memory
+ * head (the last ~2-3 h) are tombstoned and physically dropped at the next head compaction and
+ * WAL checkpoint, until which the bare series entry can still appear in /api/v1/series.
+ *
+ * Standalone: node scripts/erase.ts <prometheus-url> <install-id>
+ */
+
+/** Install ids are UUID v4, lowercase (the SDK's format); nothing else reaches PromQL. */
+const INSTALL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export interface EraseResult {
+  /** Series listed for the install before deletion (0 = nothing stored for this install). */
+  readonly seriesDeleted: number;
+}
+
+async function call(url: URL, method: 'GET' | 'POST', timeoutMs: number): Promise<Response> {
+  const res = await fetch(url, { method, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) {
+    const text = await res.text();
+    const hint = res.status === 405 || res.status === 404 || /admin apis disabled/i.test(text) ? ' (is Prometheus running with --web.enable-admin-api?)' : '';
+    throw new Error(`Prometheus ${method} ${url.pathname} answered ${res.status}: ${text.slice(0, 200)}${hint}`);
+  }
+  return res;
+}
+
+export async function eraseInstall(prometheusUrl: string, installId: string, options: { timeoutMs?: number } = {}): Promise<EraseResult> {
+  const id = installId.trim().toLowerCase();
+  if (!INSTALL_ID.test(id)) throw new Error(`not an install id (expected a UUID v4): ${JSON.stringify(installId)}`);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const base = prometheusUrl.endsWith('/') ? prometheusUrl : `${prometheusUrl}/`;
+  const matcher = `{instance="${id}"}`;
+
+  const seriesUrl = new URL('api/v1/series', base);
+  seriesUrl.searchParams.set('match[]', matcher);
+  seriesUrl.searchParams.set('start', '0');
+  const series = (await (await call(seriesUrl, 'GET', timeoutMs)).json()) as { data?: unknown[] };
+  const seriesDeleted = Array.isArray(series.data) ? series.data.length : 0;
+
+  const deleteUrl = new URL('api/v1/admin/tsdb/delete_series', base);
+  deleteUrl.searchParams.set('match[]', matcher);
+  await (await call(deleteUrl, 'POST', timeoutMs)).body?.cancel();
+  await (await call(new URL('api/v1/admin/tsdb/clean_tombstones', base), 'POST', timeoutMs)).body?.cancel();
+  return { seriesDeleted };
+}
+
+if (import.meta.main) {
+  const [url, id] = process.argv.slice(2);
+  if (url === undefined || id === undefined) {
+    process.stderr.write('usage: node scripts/erase.ts <prometheus-url> <install-id>\n');
+    process.exit(2);
+  }
+  eraseInstall(url, id).then(
+    (r) => process.stdout.write(`erased ${id}: ${r.seriesDeleted} series\n`),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
