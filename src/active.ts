@@ -342,7 +342,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       waits.add(entry);
     });
 
-  const deliverOne = async (signal: 'metrics' | 'logs', body: Uint8Array, ref: boolean): Promise<Delivery> => {
+  const deliverOne = async (signal: 'metrics' | 'logs', body: Uint8Array, ref: boolean, timeoutMs?: number): Promise<Delivery> => {
     const url = `${settings.endpoint}/v1/${signal}`;
     if (settings.debug) {
       o.log(`debug (${variableNames(o.envPrefix).debug}): not sending ${body.byteLength} bytes to ${url}, sha256 ${sha256(body)}, protobuf base64 ${Buffer.from(body).toString('base64')}`);
@@ -352,7 +352,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     const hash = sha256(body);
     for (let attempt = 1; attempt <= s.maxAttempts; attempt++) {
       if (stopped && !ref) return 'stopped';
-      const result: SendResult = await post({ url, token: settings.token ?? '', body, userAgent: userAgent(), ref }, wire);
+      const result: SendResult = await post({ url, token: settings.token ?? '', body, userAgent: userAgent(), ref, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, wire);
       await appendLedger(o.stateDir, { time: new Date(o.now()).toISOString(), signal, bytes: wire.byteLength, sha256: hash, status: result.status }).catch(() => undefined);
       switch (result.kind) {
         case 'success':
@@ -481,7 +481,11 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
         clearTimeout(w.timer);
         w.resolve();
       }
-      await inflight;
+      // One deadline for everything: a heartbeat in flight (its socket is unref()ed) and the flush.
+      const deadlineAt = Date.now() + timeoutMs;
+      let inflightDeadline: NodeJS.Timeout | undefined;
+      await Promise.race([inflight, new Promise<void>((resolve) => (inflightDeadline = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(inflightDeadline);
       moveTodayInto(today);
       const taken = takePending();
       const days = featureDays(taken);
@@ -495,14 +499,15 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
           redactions,
           SCHEMA_VERSION,
         );
-        if (bodies.logs !== undefined) delivered = await deliverOne('logs', bodies.logs, true);
+        // The request ends at the deadline, so its ref()ed socket cannot outlive shutdown().
+        if (bodies.logs !== undefined) delivered = await deliverOne('logs', bodies.logs, true, Math.max(1, deadlineAt - Date.now()));
       };
       let delivered: Delivery | undefined;
       let deadline: NodeJS.Timeout | undefined;
       await Promise.race([
         flush().catch(() => undefined),
         new Promise<void>((resolve) => {
-          deadline = setTimeout(resolve, timeoutMs);
+          deadline = setTimeout(resolve, Math.max(0, deadlineAt - Date.now()));
         }),
       ]);
       if (deadline !== undefined) clearTimeout(deadline);

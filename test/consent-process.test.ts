@@ -1,0 +1,175 @@
+/**
+ * Consent at process level: a real child Node process runs Headcount with the example app's
+ * options, the default state dir (env-paths under a temp XDG_DATA_HOME) and an explicit env.
+ * While off, probes installed before Headcount loads must see no network use, no OTel SDK or
+ * zod module, and the temp home must stay empty. The positive control (on) shows each probe
+ * does see those things when they happen.
+ */
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runFixture, sandbox, type ChildResult, type Sandbox } from './helpers/child.ts';
+import { startCaptureServer, type CaptureServer } from './helpers/capture-server.ts';
+
+const TOKEN = 'consent-token-0123456789';
+
+interface ConsentResult {
+  readonly settings: { enabled: boolean; reason: string; warnings: string[] };
+  readonly status: { enabled: boolean; reason: string; stateDir: string; installId: string | null };
+  readonly outcome: { sent: boolean; reason: string };
+  readonly network: string[];
+  readonly modules: string[];
+}
+
+let box: Sandbox;
+let server: CaptureServer;
+
+beforeEach(async () => {
+  box = sandbox();
+  server = await startCaptureServer();
+});
+
+afterEach(async () => {
+  await server.close();
+  box.remove();
+});
+
+async function run(extra: Record<string, string>): Promise<ChildResult<ConsentResult> & { result: ConsentResult }> {
+  const child = await runFixture<ConsentResult>('consent.ts', { env: { ...box.env, ...extra }, cwd: box.cwd });
+  if (child.code !== 0 || child.result === undefined) throw new Error(`child failed (${child.code}): ${child.stderr}`);
+  return child as ChildResult<ConsentResult> & { result: ConsentResult };
+}
+
+const otelOrZod = (modules: string[]) => modules.filter((m) => m.includes('@opentelemetry') || /\/zod\//.test(m));
+
+describe('the probes', () => {
+  it('record each kind of network use they watch, and module loads', async () => {
+    const child = await runFixture<{ network: string[]; modules: string[] }>('probe-selftest.ts', { env: box.env, cwd: box.cwd, args: [server.url] });
+    expect(child.code).toBe(0);
+    const network = child.result!.network;
+    expect(network).toContain('dns.lookup localhost');
+    expect(network).toContain('dgram.createSocket udp4');
+    expect(network).toContain(`fetch ${server.url}/probe-fetch`);
+    expect(network).toContain('channel undici:request:create');
+    expect(server.requests.map((r) => r.path)).toEqual(['/probe-fetch']);
+    expect(otelOrZod(child.result!.modules).some((m) => m.includes('@opentelemetry/api'))).toBe(true);
+  });
+});
+
+describe('nothing before consent (child process)', () => {
+  const offCases: ReadonlyArray<[string, () => Record<string, string>, RegExp]> = [
+    ['no token', () => ({ ACME_TELEMETRY_ENDPOINT: server.url }), /^ACME_TELEMETRY_TOKEN is not set/],
+    [
+      'DO_NOT_TRACK=1, with a token and FORCE=1',
+      () => ({ DO_NOT_TRACK: '1', ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: server.url }),
+      /^DO_NOT_TRACK is set/,
+    ],
+    [
+      'ACME_TELEMETRY_DISABLED=1, with a token and FORCE=1',
+      () => ({ ACME_TELEMETRY_DISABLED: '1', ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: server.url }),
+      /^ACME_TELEMETRY_DISABLED is set/,
+    ],
+  ];
+
+  it.each(offCases)('%s: no socket, no file, no OTel module', async (_name, env, reason) => {
+    const { result, headcountLines } = await run(env());
+
+    expect(result.settings.enabled).toBe(false);
+    expect(result.settings.reason).toMatch(reason);
+    expect(result.status.reason).toBe(result.settings.reason);
+    expect(result.outcome.sent).toBe(false);
+    expect(headcountLines).toEqual([]);
+
+    // (a) no network: no connect, lookup, UDP socket, fetch, or client-socket channel event.
+    expect(result.network).toEqual([]);
+    expect(server.requests).toEqual([]);
+    // (b) no file: the default state dir is inside the watched tree, and the tree is empty.
+    expect(result.status.stateDir).toBe(join(box.dataHome, 'acme', 'telemetry'));
+    expect(box.written()).toEqual([]);
+    // (c) no OTel SDK or zod loaded; the hook did see Headcount itself load.
+    expect(result.modules.some((m) => m.endsWith('/src/headcount.ts'))).toBe(true);
+    expect(otelOrZod(result.modules)).toEqual([]);
+    expect(result.modules.filter((m) => m.endsWith('/src/active.ts'))).toEqual([]);
+  });
+
+  it('positive control: with a token and FORCE=1 the same probes see the connection, the OTel modules and the state file', async () => {
+    const { result } = await run({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: server.url });
+    const port = new URL(server.url).port;
+
+    expect(result.settings.enabled).toBe(true);
+    expect(result.outcome.sent).toBe(true);
+    expect(result.network).toContain(`net.Socket#connect 127.0.0.1:${port}`);
+    expect(result.network).toContain('channel net.client.socket');
+    expect(server.requests.map((r) => r.path)).toContain('/v1/metrics');
+    expect(server.requests[0]!.headers['authorization']).toBe(`Bearer ${TOKEN}`);
+
+    const loaded = otelOrZod(result.modules);
+    expect(loaded.some((m) => m.includes('@opentelemetry/sdk-metrics'))).toBe(true);
+    expect(loaded.some((m) => m.includes('/zod/'))).toBe(true);
+
+    expect(box.written()).toContain(join('xdg-data', 'acme', 'telemetry', 'state.json'));
+  });
+});
+
+describe('consent and reason matrix (child process)', () => {
+  const on = () => ({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_ENDPOINT: server.url });
+
+  it('CI=true with a token: off, and the reason names CI and the way to force it', async () => {
+    const { result } = await run({ ...on(), CI: 'true' });
+    expect(result.settings.enabled).toBe(false);
+    expect(result.settings.reason).toMatch(/^CI detected/);
+    expect(result.settings.reason).toContain('ACME_TELEMETRY_FORCE=1');
+    expect(result.network).toEqual([]);
+    expect(box.written()).toEqual([]);
+  });
+
+  it('CI=true with ACME_TELEMETRY_FORCE=1: on, and it sends', async () => {
+    const { result } = await run({ ...on(), CI: 'true', ACME_TELEMETRY_FORCE: '1' });
+    expect(result.settings.enabled).toBe(true);
+    expect(result.settings.reason).toBe('ACME_TELEMETRY_TOKEN is set and ACME_TELEMETRY_FORCE=1');
+    expect(result.outcome.sent).toBe(true);
+    expect(server.requests.map((r) => r.path)).toContain('/v1/metrics');
+  });
+
+  it('NODE_ENV=development with a token: off, with the reason', async () => {
+    const { result } = await run({ ...on(), NODE_ENV: 'development' });
+    expect(result.settings.enabled).toBe(false);
+    expect(result.settings.reason).toBe('NODE_ENV=development; set ACME_TELEMETRY_FORCE=1 to send anyway');
+    expect(server.requests).toEqual([]);
+  });
+
+  it('a token alone (no CI, production): on, with the reason', async () => {
+    const { result } = await run(on());
+    expect(result.settings.enabled).toBe(true);
+    expect(result.settings.reason).toBe('ACME_TELEMETRY_TOKEN is set');
+  });
+
+  it('ACME_TELEMETRY_ENDPOINT=not a url: off, one warning naming the variable, value not echoed', async () => {
+    const { result, headcountLines, stderr } = await run({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_ENDPOINT: 'not a url' });
+    expect(result.settings.enabled).toBe(false);
+    expect(result.settings.reason).toBe('ACME_TELEMETRY_ENDPOINT is invalid (safe choice: off)');
+    expect(headcountLines).toHaveLength(1);
+    expect(headcountLines[0]).toContain('ACME_TELEMETRY_ENDPOINT');
+    expect(stderr).not.toContain('not a url'); // the message says "not a URL"; the value is lower case
+    expect(result.network).toEqual([]);
+  });
+
+  it('an endpoint carrying credentials: off, the warning names the variable and never the secret', async () => {
+    const { result, headcountLines, stderr } = await run({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_ENDPOINT: 'https://user:s3cr3t-zz9@collector.example' });
+    expect(result.settings.enabled).toBe(false);
+    expect(result.settings.reason).toBe('ACME_TELEMETRY_ENDPOINT is invalid (safe choice: off)');
+    expect(headcountLines).toHaveLength(1);
+    expect(headcountLines[0]).toContain('ACME_TELEMETRY_ENDPOINT');
+    expect(stderr).not.toContain('s3cr3t-zz9');
+    expect(stderr).not.toContain(TOKEN);
+  });
+
+  it('ACME_TELEMETRY_DISABLED=maybe: off, one warning naming the variable, value not echoed', async () => {
+    const { result, headcountLines } = await run({ ...on(), ACME_TELEMETRY_DISABLED: 'maybe' });
+    expect(result.settings.enabled).toBe(false);
+    expect(result.settings.reason).toBe('ACME_TELEMETRY_DISABLED has an invalid value (safe choice: off)');
+    expect(headcountLines).toHaveLength(1);
+    expect(headcountLines[0]).toContain('ACME_TELEMETRY_DISABLED');
+    expect(headcountLines[0]).not.toContain('maybe');
+    expect(server.requests).toEqual([]);
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * Never hurt the host, in real child processes: a collector that hangs must not keep the host
+ * alive, a misbehaving collect() must not stop the heartbeat nor surface as an error, and
+ * shutdown() must be bounded and still flush feature counts when it can.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runFixture, sandbox, type ChildResult, type Sandbox } from './helpers/child.ts';
+import { startCaptureServer, type CaptureServer } from './helpers/capture-server.ts';
+
+const TOKEN = 'safety-token-0123456789';
+
+let box: Sandbox;
+let server: CaptureServer;
+
+beforeEach(async () => {
+  box = sandbox();
+  server = await startCaptureServer();
+});
+
+afterEach(async () => {
+  await server.close();
+  box.remove();
+});
+
+const onEnv = (): Record<string, string> => ({
+  ...box.env,
+  ACME_TELEMETRY_TOKEN: TOKEN,
+  ACME_TELEMETRY_FORCE: '1',
+  ACME_TELEMETRY_ENDPOINT: server.url,
+});
+
+async function run<T>(fixture: string, args: string[] = []): Promise<ChildResult<T> & { result: T }> {
+  const child = await runFixture<T>(fixture, { env: onEnv(), cwd: box.cwd, args, timeoutMs: 20_000 });
+  if (child.timedOut) throw new Error(`${fixture} ${args.join(' ')} did not exit within 20 s`);
+  if (child.code !== 0 || child.result === undefined) throw new Error(`${fixture} failed (${child.code}): ${child.stderr}`);
+  return child as ChildResult<T> & { result: T };
+}
+
+const hang = () => {
+  server.fallback = { status: 200, hang: true };
+};
+
+describe('a collector that never answers', () => {
+  it('does not keep a short-lived host alive once its work is done', async () => {
+    hang();
+    const child = await run<{ enabled: boolean; workDoneAt: number }>('exit-while-hanging.ts');
+    expect(child.result.enabled).toBe(true);
+    // The first heartbeat really was in flight (accepted, never answered) while the host worked.
+    expect(server.requests.map((r) => r.path)).toContain('/v1/metrics');
+    expect(server.requests[0]!.at).toBeLessThan(child.result.workDoneAt);
+    // ...and the process ended by itself soon after its work (the request timeout is 10 s).
+    expect(child.exitedAt - child.result.workDoneAt).toBeLessThan(2_000);
+  });
+
+  it('shutdown({ timeoutMs: 500 }) resolves within about a second and the process exits', async () => {
+    hang();
+    const child = await run<{ threw: string | null; shutdownMs: number; shutdownDoneAt: number }>('shutdown.ts', ['hanging']);
+    expect(server.requests.map((r) => r.path)).toContain('/v1/metrics');
+    expect(child.result.threw).toBeNull();
+    expect(child.result.shutdownMs).toBeLessThan(1_200);
+    expect(child.exitedAt - child.result.shutdownDoneAt).toBeLessThan(1_000);
+  });
+});
+
+describe('shutdown() with a working collector', () => {
+  it('flushes the pending feature counts as a /v1/logs request', async () => {
+    const child = await run<{ outcome: { sent: boolean }; threw: string | null; shutdownStartedAt: number; shutdownMs: number }>('shutdown.ts', ['working']);
+    expect(child.result.outcome.sent).toBe(true);
+    expect(child.result.threw).toBeNull();
+    const logs = server.requests.filter((r) => r.path === '/v1/logs');
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.at).toBeGreaterThanOrEqual(child.result.shutdownStartedAt);
+    expect(logs[0]!.body.toString('latin1')).toContain('export_csv');
+    expect(logs[0]!.headers['authorization']).toBe(`Bearer ${TOKEN}`);
+    expect(child.result.shutdownMs).toBeLessThan(2_000);
+  });
+});
+
+interface CollectResult {
+  readonly outcome: { sent: boolean; reason: string } | null;
+  readonly threw: string | null;
+  readonly sendMs: number;
+  readonly problems: string[];
+}
+
+describe('a collect() that misbehaves', () => {
+  async function heartbeatDespite(mode: string) {
+    const child = await run<CollectResult>('bad-collect.ts', [mode]);
+    expect(child.result.threw).toBeNull();
+    expect(child.result.problems).toEqual([]);
+    expect(child.result.outcome?.sent).toBe(true);
+    const metrics = server.requests.filter((r) => r.path === '/v1/metrics');
+    expect(metrics).toHaveLength(1);
+    const body = metrics[0]!.body.toString('latin1');
+    expect(body).toContain('headcount.heartbeat');
+    return { ...child, body };
+  }
+
+  it.each(['throws', 'rejects'])('that %s: the heartbeat goes out without its values, one warning, no error text', async (mode) => {
+    const { body, headcountLines, stderr } = await heartbeatDespite(mode);
+    expect(body).not.toContain('quantity.');
+    expect(body).not.toContain('flag.');
+    expect(headcountLines).toEqual(['[headcount] collect() threw Error; this heartbeat goes out without its values']);
+    expect(stderr).not.toContain('hunter2');
+  });
+
+  it('that never resolves: the heartbeat goes out after collectTimeoutMs (200 ms)', async () => {
+    const { body, headcountLines, result } = await heartbeatDespite('hangs');
+    expect(result.sendMs).toBeGreaterThanOrEqual(200);
+    expect(result.sendMs).toBeLessThan(2_000);
+    expect(body).not.toContain('quantity.');
+    expect(headcountLines).toEqual(['[headcount] collect() timed out after 200 ms; this heartbeat goes out without its values']);
+  });
+
+  it('that returns junk: warnings name each bad key, values are not echoed, the good value still goes out', async () => {
+    const { body, headcountLines, stderr } = await heartbeatDespite('junk');
+    const warnings = headcountLines.join('\n');
+    for (const key of ['servers', 'nope', 'sso_enabled']) expect(warnings).toContain(`"${key}"`);
+    expect(headcountLines).toHaveLength(3);
+    expect(stderr).not.toContain('lots');
+    expect(stderr).not.toContain('yes');
+    expect(body).toContain('quantity.users');
+    expect(body).toContain('1-9');
+    for (const key of ['quantity.servers', 'quantity.nope', 'flag.sso_enabled', 'lots']) expect(body).not.toContain(key);
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * Isolation from a host app's own OpenTelemetry, in a real child process: the host registers
+ * a global context manager, TracerProvider (with the http instrumentation), propagators,
+ * MeterProvider and LoggerProvider, and sets OTEL_* variables; then Headcount sends. The
+ * capture server here sees what leaves, the host's in-memory exporters show what it saw.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runFixture, sandbox, type Sandbox } from './helpers/child.ts';
+import { startCaptureServer, type Captured, type CaptureServer } from './helpers/capture-server.ts';
+
+const TOKEN = 'isolation-token-0123456789';
+
+interface HostResult {
+  readonly outcome: { sent: boolean; reason: string };
+  readonly headcountEnabled: boolean;
+  readonly globalsChanged: string[];
+  readonly globalKeys: string[];
+  readonly sameMeterProvider: boolean;
+  readonly sameTracerProvider: boolean;
+  readonly sameLoggerProvider: boolean;
+  readonly contextWorks: boolean;
+  readonly spans: { name: string; kind: number; attributes: Record<string, unknown> }[];
+  readonly hostMetrics: { scope: string; name: string; total: number }[];
+  readonly hostLogs: { scope: string; body: unknown; eventName: string | null }[];
+}
+
+let box: Sandbox;
+let server: CaptureServer;
+
+beforeEach(async () => {
+  box = sandbox();
+  server = await startCaptureServer();
+});
+
+afterEach(async () => {
+  await server.close();
+  box.remove();
+});
+
+function hostEnv(): Record<string, string> {
+  return {
+    ...box.env,
+    ACME_TELEMETRY_TOKEN: TOKEN,
+    ACME_TELEMETRY_FORCE: '1',
+    ACME_TELEMETRY_ENDPOINT: server.url,
+    OTEL_SERVICE_NAME: 'host-app',
+    OTEL_RESOURCE_ATTRIBUTES: 'host.name=leaky-host,deployment.environment=prod',
+    OTEL_EXPORTER_OTLP_HEADERS: 'x-leak=1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
+  };
+}
+
+const headcountRequests = (): Captured[] => server.requests.filter((r) => r.path.startsWith('/v1/'));
+const hostRequests = (): Captured[] => server.requests.filter((r) => r.path.startsWith('/host-'));
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+const urlsOf = (spans: HostResult['spans']): string[] => spans.map((s) => text(s.attributes['url.full']));
+
+async function runHost(variant?: string): Promise<HostResult> {
+  const child = await runFixture<HostResult>('host-otel.ts', { env: hostEnv(), cwd: box.cwd, args: variant === undefined ? [server.url] : [server.url, variant] });
+  expect(child.stderr).not.toMatch(/Error|unhandled/i);
+  expect(child.code).toBe(0);
+  expect(child.result).toBeDefined();
+  return child.result!;
+}
+
+describe('a host app with its own OpenTelemetry setup', () => {
+  it('sends Headcount requests without the host OTEL_* headers, resource or trace context', async () => {
+    const host = await runHost();
+    expect(host.headcountEnabled).toBe(true);
+    expect(host.outcome.sent).toBe(true);
+
+    const paths = headcountRequests().map((r) => r.path);
+    expect(paths).toContain('/v1/metrics');
+    expect(paths).toContain('/v1/logs'); // the feature count flushed by shutdown()
+
+    // Positive control: the host's own requests do carry its propagated context.
+    const own = hostRequests();
+    expect(own.map((r) => r.path)).toEqual(['/host-before', '/host-after']);
+    expect(own[0]!.headers['traceparent']).toMatch(/^00-[0-9a-f]{32}-/);
+    expect(own[0]!.headers['baggage']).toContain('host-tenant-secret');
+
+    for (const req of headcountRequests()) {
+      expect(req.headers['x-leak']).toBeUndefined();
+      expect(req.headers['traceparent']).toBeUndefined();
+      expect(req.headers['baggage']).toBeUndefined();
+      expect(req.headers['authorization']).toBe(`Bearer ${TOKEN}`);
+      const body = req.body.toString('latin1');
+      // The search works: Headcount's own resource is in the (decompressed protobuf) body.
+      expect(body).toContain('acme');
+      expect(body).toContain('service.name');
+      for (const leak of ['leaky-host', 'host-app', 'host.name', 'deployment.environment', 'host-tenant-secret']) {
+        expect(body, `${req.path} must not contain ${leak}`).not.toContain(leak);
+      }
+    }
+  });
+
+  it('leaves the host globals in place and its own signals working, and keeps its requests out of host traces', async () => {
+    const host = await runHost();
+    expect(host.outcome.sent).toBe(true);
+
+    // No global registered or replaced: the API's registry holds the host's objects only.
+    expect(host.globalsChanged).toEqual([]);
+    expect(host.globalKeys.sort()).toEqual(['context', 'logs', 'metrics', 'propagation', 'trace', 'version']);
+    expect(host.sameMeterProvider).toBe(true);
+    expect(host.sameTracerProvider).toBe(true);
+    expect(host.sameLoggerProvider).toBe(true);
+    expect(host.contextWorks).toBe(true);
+
+    // The host's own metric and logs still export, and none of Headcount's data shows up there.
+    expect(host.hostMetrics).toContainEqual({ scope: 'host-app', name: 'host.requests', total: 2 });
+    expect(host.hostMetrics.map((m) => m.name)).not.toContain('headcount.heartbeat');
+    expect(host.hostLogs.map((l) => l.body)).toEqual(['host log before', 'host log after']);
+    expect(host.hostLogs.every((l) => l.scope === 'host-app')).toBe(true);
+
+    // The http instrumentation is live (the host's own outbound requests are traced)...
+    const urls = urlsOf(host.spans);
+    expect(urls).toContain(`${server.url}/host-before`);
+    expect(urls).toContain(`${server.url}/host-after`);
+    // ...and Headcount's POSTs are not.
+    expect(urls.filter((u) => u.includes('/v1/'))).toEqual([]);
+    expect(host.spans.filter((s) => text(s.attributes['user_agent.original']).startsWith('headcount/'))).toEqual([]);
+  });
+
+  /*
+   * KNOWN GAPS (reported; the fix belongs in src/transport.ts). These tests pin today's
+   * behaviour exactly, so they fail as soon as it changes: then flip them to assert isolation.
+   * - instrumentation-http 0.301 records `http.client.request.duration` for every outgoing
+   *   http.request, suppressed tracing or not, so the host's HTTP client metrics count
+   *   Headcount's POSTs.
+   * - Without a global context manager, suppressTracing() cannot take effect, and the host's
+   *   instrumentation traces Headcount's POSTs.
+   * Fix idea: build requests with `new ClientRequest(url, { agent })` (an explicit http/https
+   * Agent) instead of http(s).request, which the instrumentation patches; checked by hand
+   * with instrumentation-http 0.301: a ClientRequest gets no client span.
+   */
+  it('KNOWN GAP (pinned): the host http client metrics count Headcount requests', async () => {
+    const host = await runHost();
+    const duration = host.hostMetrics.find((m) => m.name === 'http.client.request.duration');
+    expect(hostRequests()).toHaveLength(2);
+    expect(headcountRequests()).toHaveLength(2);
+    // Isolated would be 2 (the host's own); today it is 2 + Headcount's 2.
+    expect(duration?.total).toBe(hostRequests().length + headcountRequests().length);
+  });
+
+  it('KNOWN GAP (pinned): without a host context manager, the host traces Headcount requests', async () => {
+    const host = await runHost('no-context-manager');
+    expect(host.outcome.sent).toBe(true);
+    const urls = urlsOf(host.spans);
+    expect(urls).toContain(`${server.url}/host-before`);
+    // Isolated would be []; today both POSTs are traced.
+    expect(urls.filter((u) => u.includes('/v1/')).sort()).toEqual([`${server.url}/v1/logs`, `${server.url}/v1/metrics`]);
+  });
+});
