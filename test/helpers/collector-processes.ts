@@ -158,6 +158,8 @@ export interface CollectorOptions {
   readonly tokens?: readonly string[];
   /** Extra environment (e.g. HEADCOUNT_FEATURE_NAMES). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Run the binary through a wrapper, e.g. ['taskset', '-c', '0'] to pin it to one core. */
+  readonly wrapper?: readonly string[];
 }
 
 export interface Collector {
@@ -169,6 +171,8 @@ export interface Collector {
   stop(): Promise<void>;
   /** Everything the collector wrote to stdout/stderr, across restarts. */
   logs(): string;
+  /** OS process id while running (for RSS measurements). */
+  pid(): number | undefined;
   setTokens(tokens: readonly string[]): Promise<void>;
 }
 
@@ -206,7 +210,8 @@ export async function startCollector(binary: string, options: CollectorOptions):
     tokenFile,
     storageDir,
     async start() {
-      proc = launch(binary, [`--config=${collectorConfig}`], env);
+      const [wrapBin, ...wrapArgs] = options.wrapper ?? [];
+      proc = wrapBin === undefined ? launch(binary, [`--config=${collectorConfig}`], env) : launch(wrapBin, [...wrapArgs, binary, `--config=${collectorConfig}`], env);
       const current = proc;
       current.child.on('exit', () => output.push(...current.output));
       await waitHealthy(`http://127.0.0.1:${healthPort}/`, current, 'collector');
@@ -215,6 +220,7 @@ export async function startCollector(binary: string, options: CollectorOptions):
       await terminate(proc);
     },
     logs: () => output.join('') + (proc !== undefined && proc.child.exitCode === null ? proc.output.join('') : ''),
+    pid: () => (proc !== undefined && proc.child.exitCode === null ? proc.child.pid : undefined),
     async setTokens(tokens) {
       await writeFile(tokenFile, `${tokens.join('\n')}\n`, { mode: 0o600 });
     },
