@@ -3,7 +3,7 @@
  * a preview): identity, the heartbeat cycle, delivery with retries, the ledger. Imported lazily
  * by `headcount.ts`, so an install that never opts in never loads the OTel SDK.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { bucketOf } from './bucket.ts';
 import { variableNames, type Settings } from './config.ts';
 import { channelOf, deploymentKind, hostArch, normaliseVersion, osType, runtimeVersion } from './environment.ts';
@@ -70,8 +70,8 @@ export interface Active {
 export const PREVIEW_INSTALL_ID = '00000000-0000-4000-8000-000000000000';
 
 const ReportSchema = z.object({
-  quantities: z.record(z.string(), z.unknown()).optional(),
-  flags: z.record(z.string(), z.unknown()).optional(),
+  quantities: z.optional(z.record(z.string(), z.unknown())),
+  flags: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /** Turns `collect()`'s output into heartbeat attributes, warning (by key) about anything bad. */
@@ -336,13 +336,25 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     if (await casState(claimed, back).catch(() => false)) known = back;
   };
 
-  const wait = (ms: number) =>
+  const wait = (ms: number, keepAlive: boolean) =>
     new Promise<void>((resolve) => {
-      const entry = { timer: unrefTimer(() => { waits.delete(entry); resolve(); }, ms), resolve };
+      const timer = unrefTimer(() => {
+        waits.delete(entry);
+        resolve();
+      }, ms);
+      if (keepAlive) timer.ref();
+      const entry = { timer, resolve };
       waits.add(entry);
     });
 
-  const deliverOne = async (signal: 'metrics' | 'logs', body: Uint8Array, ref: boolean, timeoutMs?: number): Promise<Delivery> => {
+  /**
+   * Delivers one body. `background` (scheduled heartbeats) never keeps the process alive;
+   * `foreground` (`sendNow()`, awaited by the caller) does, retries included; `flush`
+   * (`shutdown()`) keeps it alive for one attempt within the caller's deadline.
+   */
+  const deliverOne = async (signal: 'metrics' | 'logs', body: Uint8Array, mode: 'background' | 'foreground' | 'flush', timeoutMs?: number): Promise<Delivery> => {
+    const ref = mode !== 'background';
+    const once = mode === 'flush';
     const url = `${settings.endpoint}/v1/${signal}`;
     if (settings.debug) {
       o.log(`debug (${variableNames(o.envPrefix).debug}): not sending ${body.byteLength} bytes to ${url}, sha256 ${sha256(body)}, protobuf base64 ${Buffer.from(body).toString('base64')}`);
@@ -351,7 +363,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     const wire = encodeBody(body);
     const hash = sha256(body);
     for (let attempt = 1; attempt <= s.maxAttempts; attempt++) {
-      if (stopped && !ref) return 'stopped';
+      if (stopped && mode === 'background') return 'stopped';
       const result: SendResult = await post({ url, token: settings.token ?? '', body, userAgent: userAgent(), ref, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, wire);
       await appendLedger(o.stateDir, { time: new Date(o.now()).toISOString(), signal, bytes: wire.byteLength, sha256: hash, status: result.status }).catch(() => undefined);
       switch (result.kind) {
@@ -366,12 +378,12 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
           return 'failed';
         case 'rate-limited':
           if (result.retryAfterMs === undefined || result.retryAfterMs > s.maxRetryAfterMs || attempt === s.maxAttempts) return 'rate-limited';
-          if (ref) return 'rate-limited';
-          await wait(result.retryAfterMs);
+          if (once) return 'rate-limited';
+          await wait(result.retryAfterMs, ref);
           break;
         case 'retryable':
-          if (attempt === s.maxAttempts || ref) return 'exhausted';
-          await wait(result.retryAfterMs !== undefined && result.retryAfterMs <= s.maxRetryAfterMs ? result.retryAfterMs : backoffDelay(attempt, s, o.random));
+          if (attempt === s.maxAttempts || once) return 'exhausted';
+          await wait(result.retryAfterMs !== undefined && result.retryAfterMs <= s.maxRetryAfterMs ? result.retryAfterMs : backoffDelay(attempt, s, o.random), ref);
           break;
       }
     }
@@ -393,8 +405,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       o.log(`could not build the heartbeat (${(error as Error).name}); will retry next cycle`);
       return { sent: false, reason: 'build failed' };
     }
-    const metrics = await deliverOne('metrics', bodies.metrics, false);
-    const logs = bodies.logs === undefined || metrics !== 'sent' ? metrics : await deliverOne('logs', bodies.logs, false);
+    const mode = force ? 'foreground' : 'background';
+    const metrics = await deliverOne('metrics', bodies.metrics, mode);
+    const logs = bodies.logs === undefined || metrics !== 'sent' ? metrics : await deliverOne('logs', bodies.logs, mode);
     if (logs !== 'sent' && logs !== 'failed' && logs !== 'unauthorized') restorePending(taken);
     if (metrics === 'exhausted' || metrics === 'stopped') await release(claimed.state, claimed.previous);
     lastResult = `${new Date(o.now()).toISOString()} metrics: ${metrics}${bodies.logs === undefined ? '' : `, logs: ${logs}`}`;
@@ -500,7 +513,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
           SCHEMA_VERSION,
         );
         // The request ends at the deadline, so its ref()ed socket cannot outlive shutdown().
-        if (bodies.logs !== undefined) delivered = await deliverOne('logs', bodies.logs, true, Math.max(1, deadlineAt - Date.now()));
+        if (bodies.logs !== undefined) delivered = await deliverOne('logs', bodies.logs, 'flush', Math.max(1, deadlineAt - Date.now()));
       };
       let delivered: Delivery | undefined;
       let deadline: NodeJS.Timeout | undefined;

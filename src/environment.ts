@@ -2,15 +2,15 @@
  * The few facts about the install that leave it, each reduced to a closed set of values.
  * No OTel resource detectors: they add host.name, host.id, process.owner, command lines.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { arch, platform, version as nodeVersion } from 'node:process';
+import { fs } from './builtins.ts';
 import type { Env } from './config.ts';
+import { VERSION_PATTERN } from './patterns.ts';
+
+export { SERVICE_NAME_PATTERN, VERSION_PATTERN } from './patterns.ts';
 
 export type Channel = 'stable' | 'rc' | 'dev';
 export type Deployment = 'container' | 'kubernetes' | 'other';
 
-export const VERSION_PATTERN = /^\d{1,6}\.\d{1,6}\.\d{1,6}(?:-[0-9A-Za-z.]{1,16})?$/;
-export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 
 /** `1.4.0` → stable; `1.4.0-rc.1`, `-beta`, `-alpha` → rc; anything else with a suffix → dev. */
 export function channelOf(version: string): Channel {
@@ -31,20 +31,20 @@ const ARCHES: Readonly<Record<string, string>> = {
 };
 
 export function osType(): string {
-  return OS_TYPES[platform] ?? 'other';
+  return OS_TYPES[process.platform] ?? 'other';
 }
 
 export function hostArch(): string {
-  return ARCHES[arch] ?? 'other';
+  return ARCHES[process.arch] ?? 'other';
 }
 
 /** `v22.23.3` → `22.23`. */
 export function runtimeVersion(): string {
-  return nodeVersion.replace(/^v/, '').split('.').slice(0, 2).join('.');
+  return process.version.replace(/^v/, '').split('.').slice(0, 2).join('.');
 }
 
 /** Kubernetes from its service env var, container from runtime marker files or cgroup. */
-export function deploymentKind(env: Env, fileExists = existsSync, readText = readSmallFile): Deployment {
+export function deploymentKind(env: Env, fileExists = (p: string) => fs().existsSync(p), readText = readSmallFile): Deployment {
   if (env['KUBERNETES_SERVICE_HOST']) return 'kubernetes';
   if (fileExists('/.dockerenv') || fileExists('/run/.containerenv')) return 'container';
   const cgroup = readText('/proc/1/cgroup');
@@ -54,7 +54,7 @@ export function deploymentKind(env: Env, fileExists = existsSync, readText = rea
 
 function readSmallFile(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8').slice(0, 4096);
+    return fs().readFileSync(path, 'utf8').slice(0, 4096);
   } catch {
     return undefined;
   }

@@ -3,13 +3,10 @@
  * it reads the environment, counts features in a typed array, and only when the operator has
  * opted in does it import the active part (OTel SDK, transport, store writes).
  */
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { isCI, name as ciName } from 'ci-info';
-import envPaths from 'env-paths';
+import { fs, nodeModule, os, path } from './builtins.ts';
 import type { Catalog } from './catalog.ts';
 import { envPrefixFor, resolveSettings, variableNames, type CiInfo, type Env, type Settings } from './config.ts';
-import { SERVICE_NAME_PATTERN } from './environment.ts';
+import { SERVICE_NAME_PATTERN } from './patterns.ts';
 import { readPreference } from './local.ts';
 import type { Active, Preview, SendOutcome, Status } from './active.ts';
 import { DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.ts';
@@ -88,7 +85,30 @@ export function stateDirFor(product: string, env: Env, envPrefix = envPrefixFor(
   const fromEnv = env[variableNames(envPrefix).stateDir]?.trim();
   if (option !== undefined) return option;
   if (fromEnv) return fromEnv;
-  return join(envPaths(product, { suffix: '' }).data, 'telemetry');
+  return path().join(userDataDir(product, env), 'telemetry');
+}
+
+/** The per-user data dir, as XDG (Linux), Apple and Microsoft define it. */
+export function userDataDir(product: string, env: Env): string {
+  const join = (...parts: string[]) => path().join(...parts);
+  const home = os().homedir();
+  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', product);
+  if (process.platform === 'win32') return join(env['LOCALAPPDATA'] || join(home, 'AppData', 'Local'), product, 'Data');
+  return join(env['XDG_DATA_HOME'] || join(home, '.local', 'share'), product);
+}
+
+/** CI detection by `ci-info`, loaded only when a token is set (it is the last check). */
+function lazyCiInfo(): CiInfo {
+  let info: CiInfo | undefined;
+  const load = (): CiInfo => (info ??= nodeModule().createRequire(import.meta.url)('ci-info') as CiInfo);
+  return {
+    get isCI() {
+      return load().isCI;
+    },
+    get name() {
+      return load().name;
+    },
+  };
 }
 
 export function resolveOptions(options: HeadcountOptions): ResolvedOptions {
@@ -134,7 +154,7 @@ export function resolveFor(options: ResolvedOptions): Settings {
     envPrefix: options.envPrefix,
     env: options.env,
     defaultEndpoint: options.endpoint,
-    ci: options.ci ?? { isCI, name: ciName },
+    ci: options.ci ?? lazyCiInfo(),
     readPreference: () => readPreference(options.stateDir),
   });
 }
@@ -237,9 +257,9 @@ function offStatus(o: ResolvedOptions, settings: Settings): Status {
  */
 function forgetInstallIfPresent(o: ResolvedOptions): void {
   if (o.store !== undefined) return;
-  const file = join(o.stateDir, 'state.json');
+  const file = path().join(o.stateDir, 'state.json');
   try {
-    if (existsSync(file)) rmSync(file, { force: true });
+    if (fs().existsSync(file)) fs().rmSync(file, { force: true });
   } catch {
     // Read-only state dir: nothing we can do, and nothing will be sent.
   }

@@ -3,16 +3,13 @@
  * every real send. Nothing here is written before consent, except the preference itself,
  * which the operator writes with `headcount enable|disable`.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { crypto, fs, fsp, path } from './builtins.ts';
 import type { Preference } from './config.ts';
 import { writeFileAtomic } from './store.ts';
 
 export function readPreference(dir: string): Preference {
   try {
-    const value = (JSON.parse(readFileSync(join(dir, 'preference.json'), 'utf8')) as { telemetry?: unknown }).telemetry;
+    const value = (JSON.parse(fs().readFileSync(path().join(dir, 'preference.json'), 'utf8')) as { telemetry?: unknown }).telemetry;
     return value === 'enabled' || value === 'disabled' ? value : undefined;
   } catch {
     return undefined;
@@ -20,8 +17,8 @@ export function readPreference(dir: string): Preference {
 }
 
 export async function writePreference(dir: string, preference: 'enabled' | 'disabled'): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(dir, 'preference.json'), `${JSON.stringify({ telemetry: preference })}\n`);
+  await fsp().mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path().join(dir, 'preference.json'), `${JSON.stringify({ telemetry: preference })}\n`);
 }
 
 export interface LedgerEntry {
@@ -40,11 +37,12 @@ export interface LedgerEntry {
 export const LEDGER_MAX_BYTES = 64 * 1024;
 
 export function sha256(body: Uint8Array): string {
-  return createHash('sha256').update(body).digest('hex');
+  return crypto().createHash('sha256').update(body).digest('hex');
 }
 
 export async function appendLedger(dir: string, entry: LedgerEntry, maxBytes = LEDGER_MAX_BYTES): Promise<void> {
-  const file = join(dir, 'ledger.jsonl');
+  const { appendFile, mkdir, readFile, stat } = fsp();
+  const file = path().join(dir, 'ledger.jsonl');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await appendFile(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
   const size = await stat(file).then((s) => s.size);
@@ -57,7 +55,7 @@ export async function appendLedger(dir: string, entry: LedgerEntry, maxBytes = L
 
 export async function readLedger(dir: string): Promise<LedgerEntry[]> {
   try {
-    const text = await readFile(join(dir, 'ledger.jsonl'), 'utf8');
+    const text = await fsp().readFile(path().join(dir, 'ledger.jsonl'), 'utf8');
     return text
       .split('\n')
       .filter(Boolean)
@@ -85,17 +83,17 @@ export async function savePendingFeatures(dir: string, pending: PendingFeatures)
     merged.set(day, into);
   }
   const json = [...merged].map(([day, m]) => [day, Object.fromEntries(m)]);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(dir, 'pending-features.json'), `${JSON.stringify(json)}\n`);
+  await fsp().mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path().join(dir, 'pending-features.json'), `${JSON.stringify(json)}\n`);
 }
 
 /** Reads (and by default removes) counts saved by `savePendingFeatures`. Bad content is ignored. */
 export function loadPendingFeatures(dir: string, remove = true): PendingFeatures {
-  const file = join(dir, 'pending-features.json');
+  const file = path().join(dir, 'pending-features.json');
   const out: PendingFeatures = new Map();
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    if (remove) rmSync(file, { force: true });
+    const parsed = JSON.parse(fs().readFileSync(file, 'utf8')) as unknown;
+    if (remove) fs().rmSync(file, { force: true });
     if (!Array.isArray(parsed)) return out;
     for (const entry of parsed as unknown[]) {
       if (!Array.isArray(entry) || typeof entry[0] !== 'number' || entry[1] === null || typeof entry[1] !== 'object') continue;

@@ -4,9 +4,7 @@
  * replicas of one install share one id and send one heartbeat per cycle (compare-and-set on
  * the state). Files are written atomically (temp file + rename) and only after consent.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { crypto, fsp, path } from './builtins.ts';
 
 export interface InstallState {
   /** Random UUID v4, no relation to the machine or user. */
@@ -32,7 +30,7 @@ export interface StateStore {
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export function newInstallId(): string {
-  return randomUUID();
+  return crypto().randomUUID();
 }
 
 /** Parses stored state; anything not exactly of the expected shape is `undefined`. */
@@ -57,12 +55,13 @@ export class CorruptStateError extends Error {
   override readonly name = 'CorruptStateError';
 }
 
-/** Writes `data` to `path` atomically: a temp file beside it, then rename. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+/** Writes `data` to `file` atomically: a temp file beside it, then rename. */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  const { rename, rm, writeFile } = fsp();
+  const tmp = `${file}.${process.pid}.${crypto().randomUUID().slice(0, 8)}.tmp`;
   try {
     await writeFile(tmp, data, { mode: 0o600 });
-    await rename(tmp, path);
+    await rename(tmp, file);
   } catch (error) {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw error;
@@ -79,13 +78,13 @@ export class FileStateStore implements StateStore {
 
   constructor(dir: string) {
     this.#dir = dir;
-    this.#file = join(dir, 'state.json');
+    this.#file = path().join(dir, 'state.json');
   }
 
   async read(): Promise<InstallState | undefined> {
     let text: string;
     try {
-      text = await readFile(this.#file, 'utf8');
+      text = await fsp().readFile(this.#file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
@@ -102,7 +101,7 @@ export class FileStateStore implements StateStore {
   }
 
   async compareAndSet(expected: InstallState | undefined, next: InstallState): Promise<boolean> {
-    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    await fsp().mkdir(this.#dir, { recursive: true, mode: 0o700 });
     const unlock = await this.#lock();
     try {
       let current: InstallState | undefined;
@@ -122,10 +121,11 @@ export class FileStateStore implements StateStore {
   }
 
   async clear(): Promise<void> {
-    await rm(this.#file, { force: true });
+    await fsp().rm(this.#file, { force: true });
   }
 
   async #lock(): Promise<() => Promise<void>> {
+    const { open, rm, stat } = fsp();
     const lockPath = `${this.#file}.lock`;
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {

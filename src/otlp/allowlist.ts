@@ -5,7 +5,7 @@
  */
 import { BUCKET_LABELS } from '../bucket.ts';
 import type { Catalog } from '../catalog.ts';
-import { SERVICE_NAME_PATTERN, VERSION_PATTERN } from '../environment.ts';
+import { SERVICE_NAME_PATTERN, VERSION_PATTERN } from '../patterns.ts';
 
 export const HEARTBEAT_METRIC = 'headcount.heartbeat';
 export const FEATURE_EVENT = 'headcount.feature';
