@@ -28,6 +28,14 @@ async function rssKiB(pid: number | undefined): Promise<{ rss: number; hwm: numb
 
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 
+/** CPU seconds (user + system) the process has used so far. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
 const bins = await requireBinaries();
 const prom = await startPrometheus(bins.prometheus);
 const col = await startCollector(bins.collector, {
@@ -84,6 +92,7 @@ try {
       peakRss = Math.max(peakRss, r.rss);
     });
   }, 100);
+  const cpuBefore = await cpuSeconds(col.pid());
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -106,6 +115,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const endToEnd = performance.now() - started;
+  const cpuUsed = (await cpuSeconds(col.pid())) - cpuBefore;
   clearInterval(sampler);
   agent.destroy();
   const after = await rssKiB(col.pid());
@@ -114,6 +124,7 @@ try {
     `heartbeats: ${total} (one request each, gzip protobuf, avg ${avgBytes.toFixed(0)} B), concurrency ${concurrency}, collector on 1 core (taskset -c 0, GOMAXPROCS=1)`,
     `accepted by collector: ${(total / (accepted / 1000)).toFixed(0)} heartbeats/s (${accepted.toFixed(0)} ms, ${failed} non-200)`,
     `stored in Prometheus:  ${(stored / (endToEnd / 1000)).toFixed(0)} heartbeats/s end to end (${stored} series in ${endToEnd.toFixed(0)} ms)`,
+    `collector CPU: ${cpuUsed.toFixed(2)} s = ${((cpuUsed / (endToEnd / 1000)) * 100).toFixed(0)}% of its core -> ${(stored / cpuUsed).toFixed(0)} heartbeats per collector CPU-second`,
     `collector RSS idle: ${mib(idle.rss)}; under load: peak ${mib(Math.max(peakRss, after.rss))} (VmHWM ${mib(after.hwm)})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
