@@ -1,13 +1,16 @@
 /**
  * One POST of an OTLP body, and the retry policy around it. Results follow the OTel
  * exporter contract (success | retryable | failure) plus `unauthorized`, which stops sending
- * until restart. Requests run with tracing suppressed, so a host app's HTTP instrumentation
- * does not see them, and their sockets are unref()ed so they never hold the process open.
+ * until restart. Requests are built with `new ClientRequest` and a private Agent, not
+ * `http.request`, which a host app's HTTP instrumentation patches: so the host's spans and
+ * HTTP client metrics never see them, with or without a context manager. Tracing is suppressed
+ * as well, for instrumentations that hook deeper. Sockets are unref()ed unless the caller awaits.
  */
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, ClientRequest } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 export type SendResult =
@@ -67,7 +70,7 @@ export function post(options: PostOptions, wire: Uint8Array = encodeBody(options
 function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResult> {
   return new Promise<SendResult>((resolve) => {
     let settled = false;
-    const done = (result: SendResult) => {
+    let done = (result: SendResult) => {
       if (!settled) {
         settled = true;
         resolve(result);
@@ -80,10 +83,17 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
       done({ kind: 'failure', status: 0, error: 'invalid endpoint URL' });
       return;
     }
-    const requestFn = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = requestFn(url, {
+    // A private agent per request: no pooled sockets outlive it, nothing shared with the host.
+    const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+    const finish = done;
+    done = (result: SendResult) => {
+      agent.destroy();
+      finish(result);
+    };
+    const req = new ClientRequest({
+      ...urlToHttpOptions(url),
       method: 'POST',
-      agent: false,
+      agent,
       timeout: options.timeoutMs ?? REQUEST_TIMEOUT_MS,
       headers: {
         'content-type': 'application/x-protobuf',
