@@ -147,27 +147,6 @@ function userAgent(): string {
   return `headcount/${VERSION}`;
 }
 
-export function offStatus(o: ResolvedOptions, settings: Settings): Promise<Status> {
-  return Promise.resolve({
-    enabled: false,
-    reason: settings.reason,
-    product: o.product,
-    version: o.version,
-    endpoint: undefined,
-    debug: false,
-    stateDir: o.stateDir,
-    store: o.store === undefined ? 'file' : 'custom',
-    storeNote: undefined,
-    installId: undefined,
-    idCreatedAt: undefined,
-    lastSentAt: undefined,
-    nextSendAt: undefined,
-    redactions: { total: 0, entries: [] },
-    lastResult: undefined,
-    variables: variableNames(o.envPrefix),
-  });
-}
-
 /** Preview without consent: no id is created, nothing is written or sent. */
 export async function previewWhileOff(o: ResolvedOptions, settings: Settings, featureIndex: ReadonlyMap<string, number>, counts: Float64Array): Promise<Preview> {
   const store = o.store ?? new FileStateStore(o.stateDir);
