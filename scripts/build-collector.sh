@@ -32,6 +32,11 @@ hash="$( { cat "$manifest"; echo "builder=$BUILDER_VERSION go=$go_version $(go e
 out_dir="$cache/otelcol/$hash"
 bin="$out_dir/otelcol-headcount"
 
+# Parallel callers (test workers) wait here for one build instead of building side by side.
+mkdir -p "$cache/otelcol"
+exec 9>"$cache/otelcol/.lock"
+if command -v flock >/dev/null 2>&1; then flock 9; fi
+
 if [[ -x "$bin" ]]; then
   echo "build-collector: cached ($hash)" >&2
   echo "$bin"

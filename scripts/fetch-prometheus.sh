@@ -32,6 +32,11 @@ hash="$( { cat "$mod_dir/go.mod" "$mod_dir/go.sum"; echo "go=$go_version $(go en
 out_dir="$cache/prometheus/$hash"
 bin="$out_dir/prometheus"
 
+# Parallel callers (test workers) wait here for one build instead of building side by side.
+mkdir -p "$cache/prometheus"
+exec 9>"$cache/prometheus/.lock"
+if command -v flock >/dev/null 2>&1; then flock 9; fi
+
 if [[ -x "$bin" ]]; then
   echo "fetch-prometheus: cached ($hash)" >&2
   echo "$bin"
