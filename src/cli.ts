@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createHeadcount, resolveOptions, type HeadcountOptions } from './headcount.ts';
 import { readLedger, writePreference } from './local.ts';
+import { collectorAllowListEnv } from './otlp/allowlist.ts';
 import { renderPrivacyDoc } from './privacy-doc.ts';
 import { FileStateStore } from './store.ts';
 
@@ -34,6 +35,7 @@ export const COMMANDS = {
   'reset-id': 'forget the install id; the next send uses a new one',
   last: 'the ledger of real sends: time, signal, bytes, sha256, HTTP status',
   'privacy-doc': 'the catalog as a Markdown table for the privacy notice',
+  'collector-env': "the collector's allow-list for this catalog, as an env file",
 } as const;
 
 function usage(): string {
@@ -128,6 +130,11 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
       case 'privacy-doc':
         io.out(renderPrivacyDoc({ product: o.product, catalog: o.catalog, envPrefix: o.envPrefix }));
         return 0;
+      case 'collector-env': {
+        const env = collectorAllowListEnv([o.product], o.catalog);
+        io.out(['# Generated from the catalog by `headcount collector-env`. Do not edit by hand.', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ''].join('\n'));
+        return 0;
+      }
     }
   } catch (error) {
     io.err(`headcount ${command}: ${(error as Error).message}`);

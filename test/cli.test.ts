@@ -94,6 +94,12 @@ describe('generated privacy doc', () => {
     expect(committed).toBe(renderPrivacyDoc({ product: example.product, catalog }));
   });
 
+  it('the committed examples/acme-app/collector.env (collector allow-list) is up to date', async () => {
+    const r = await cli(['collector-env'], example);
+    expect(readFileSync('examples/acme-app/collector.env', 'utf8')).toBe(r.out);
+    expect(r.out).toContain('HEADCOUNT_QUANTITY_NAMES=servers|users|checks_per_day');
+  });
+
   it('lists every catalog entry with its purpose', () => {
     const doc = renderPrivacyDoc({ product: 'acme', catalog });
     for (const [name, e] of [...catalog.quantities, ...catalog.flags, ...catalog.features]) {

@@ -63,3 +63,20 @@ export function allowListFor(catalog: Catalog): AllowList {
     ]),
   };
 }
+
+/**
+ * The collector's allow-list for one product, as the environment variables its config reads
+ * (`HEADCOUNT_PRODUCTS`, `HEADCOUNT_QUANTITY_NAMES`, …: anchored regex alternations). Generated
+ * from the same catalog as the sender's allow-list, so both sides accept exactly the same names.
+ */
+export function collectorAllowListEnv(products: readonly string[], catalog: Catalog): Record<string, string> {
+  // An empty alternation would accept nothing but the structural pattern; a name that can't
+  // occur keeps "nothing declared" closed.
+  const alternation = (names: Iterable<string>) => [...names].join('|') || 'x_none_declared';
+  return {
+    HEADCOUNT_PRODUCTS: alternation(products),
+    HEADCOUNT_QUANTITY_NAMES: alternation(catalog.quantities.keys()),
+    HEADCOUNT_FLAG_NAMES: alternation(catalog.flags.keys()),
+    HEADCOUNT_FEATURE_NAMES: alternation(catalog.features.keys()),
+  };
+}

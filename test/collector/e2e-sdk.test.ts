@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHeadcount, type Headcount } from '../../src/index.ts';
 import { catalog } from '../../examples/acme-app/telemetry.ts';
+import { collectorAllowListEnv } from '../../src/otlp/allowlist.ts';
 import { collectorBinaries } from '../helpers/collector-binaries.ts';
 import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../helpers/collector-processes.ts';
 import { onOptions, TOKEN } from '../helpers/sender.ts';
@@ -12,7 +13,6 @@ import { onOptions, TOKEN } from '../helpers/sender.ts';
 const bins = await collectorBinaries();
 
 /** Catalog -> collector allow-list: what a generated fragment would contain. */
-const alternation = (names: readonly string[]) => names.join('|');
 
 describe.skipIf(!bins.ok)('SDK -> collector -> Prometheus', () => {
   let prom: Prometheus | undefined;
@@ -28,10 +28,7 @@ describe.skipIf(!bins.ok)('SDK -> collector -> Prometheus', () => {
       prometheusUrl: prom.url,
       tokens: [TOKEN],
       env: {
-        HEADCOUNT_PRODUCTS: 'acme',
-        HEADCOUNT_QUANTITY_NAMES: alternation([...catalog.quantities.keys()]),
-        HEADCOUNT_FLAG_NAMES: alternation([...catalog.flags.keys()]),
-        HEADCOUNT_FEATURE_NAMES: alternation([...catalog.features.keys()]),
+        ...collectorAllowListEnv(['acme'], catalog),
       },
     });
   });
