@@ -2,28 +2,16 @@
  * The persistent sending queue: nothing accepted by the collector is lost when Prometheus or
  * the collector itself restarts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectorBinaries } from '../helpers/collector-binaries.ts';
-import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../helpers/collector-processes.ts';
+import { useStack } from '../helpers/stack-fixture.ts';
 import { heartbeatJson, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
 
 const bins = await collectorBinaries();
 const TOKEN = 'durability-token';
 
 describe.skipIf(!bins.ok)('collector durability (real collector + Prometheus)', () => {
-  let prom: Prometheus | undefined;
-  let col: Collector | undefined;
-  const p = () => prom as Prometheus;
-  const c = () => col as Collector;
-
-  beforeAll(async () => {
-    if (!bins.ok) return;
-    prom = await startPrometheus(bins.prometheus);
-    col = await startCollector(bins.collector, { prometheusUrl: prom.url, tokens: [TOKEN] });
-  });
-  afterAll(async () => {
-    await stopAll(col, prom);
-  });
+  const { p, c } = useStack(bins, TOKEN);
 
   const sendHeartbeats = async (product: string, count: number): Promise<string[]> => {
     const ids = Array.from({ length: count }, () => newInstallId());

@@ -1,27 +1,15 @@
 /** `eraseInstall` removes every series of one install through the admin API; others remain. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eraseInstall } from '../../scripts/erase.ts';
 import { collectorBinaries } from '../helpers/collector-binaries.ts';
-import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../helpers/collector-processes.ts';
+import { useStack } from '../helpers/stack-fixture.ts';
 import { heartbeatJson, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
 
 const bins = await collectorBinaries();
 const TOKEN = 'erase-token';
 
 describe.skipIf(!bins.ok)('erase an install (real collector + Prometheus)', () => {
-  let prom: Prometheus | undefined;
-  let col: Collector | undefined;
-  const p = () => prom as Prometheus;
-  const c = () => col as Collector;
-
-  beforeAll(async () => {
-    if (!bins.ok) return;
-    prom = await startPrometheus(bins.prometheus);
-    col = await startCollector(bins.collector, { prometheusUrl: prom.url, tokens: [TOKEN] });
-  });
-  afterAll(async () => {
-    await stopAll(col, prom);
-  });
+  const { p, c } = useStack(bins, TOKEN);
 
   it('removes all series of the install, keeps the others', async () => {
     const victim = newInstallId();

@@ -2,28 +2,16 @@
  * Feature records (OTLP logs) become cumulative counters in Prometheus that increase() reads
  * exactly, across batches and across a collector restart (in-memory delta->cumulative state lost).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectorBinaries } from '../helpers/collector-binaries.ts';
-import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../helpers/collector-processes.ts';
+import { useStack } from '../helpers/stack-fixture.ts';
 import { featuresJson, featuresProto, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
 
 const bins = await collectorBinaries();
 const TOKEN = 'features-token';
 
 describe.skipIf(!bins.ok)('feature counters (real collector + Prometheus)', () => {
-  let prom: Prometheus | undefined;
-  let col: Collector | undefined;
-  const p = () => prom as Prometheus;
-  const c = () => col as Collector;
-
-  beforeAll(async () => {
-    if (!bins.ok) return;
-    prom = await startPrometheus(bins.prometheus);
-    col = await startCollector(bins.collector, { prometheusUrl: prom.url, tokens: [TOKEN] });
-  });
-  afterAll(async () => {
-    await stopAll(col, prom);
-  });
+  const { p, c } = useStack(bins, TOKEN);
 
   /** n installs, each reporting `feature` once (as the SDK does: one record per install per day). */
   const report = async (product: string, feature: string, installs: number, version = '2.0.0') => {

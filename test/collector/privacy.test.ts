@@ -2,9 +2,10 @@
  * A hostile client that bypasses the SDK: everything it sends goes through the real collector
  * into a real Prometheus, and then EVERY series in Prometheus is inspected.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectorBinaries } from '../helpers/collector-binaries.ts';
-import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus, type PromSeries } from '../helpers/collector-processes.ts';
+import type { PromSeries } from '../helpers/collector-processes.ts';
+import { useStack } from '../helpers/stack-fixture.ts';
 import { featuresJson, featuresProto, heartbeatJson, heartbeatProto, newInstallId, postOtlp, sdkResource, type Attrs } from '../helpers/otlp-requests.ts';
 
 const bins = await collectorBinaries();
@@ -82,19 +83,7 @@ function assertClean(series: readonly PromSeries[]): void {
 }
 
 describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)', () => {
-  let prom: Prometheus | undefined;
-  let col: Collector | undefined;
-  const p = () => prom as Prometheus;
-  const c = () => col as Collector;
-
-  beforeAll(async () => {
-    if (!bins.ok) return;
-    prom = await startPrometheus(bins.prometheus);
-    col = await startCollector(bins.collector, { prometheusUrl: prom.url, tokens: [TOKEN] });
-  });
-  afterAll(async () => {
-    await stopAll(col, prom);
-  });
+  const { p, c } = useStack(bins, TOKEN);
 
   it('stores a hostile heartbeat (JSON) only with allow-listed labels and clean values', async () => {
     const good = newInstallId();
