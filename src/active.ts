@@ -66,6 +66,9 @@ export interface Active {
   shutdown(timeoutMs: number): Promise<void>;
 }
 
+/** Lets the host's queued work run before the next step of a send. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Placeholder id shown in a preview before any id exists; real sends never use it. */
 export const PREVIEW_INSTALL_ID = '00000000-0000-4000-8000-000000000000';
 
@@ -339,7 +342,10 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       o.log(`debug (${variableNames(o.envPrefix).debug}): not sending ${body.byteLength} bytes to ${url}, sha256 ${sha256(body)}, protobuf base64 ${Buffer.from(body).toString('base64')}`);
       return 'sent';
     }
+    // Yield between the CPU-bound steps (build, compress, request), so none stalls the host long.
+    await yieldToLoop();
     const wire = encodeBody(body);
+    await yieldToLoop();
     const hash = sha256(body);
     for (let attempt = 1; attempt <= s.maxAttempts; attempt++) {
       if (stopped && mode === 'background') return 'stopped';
