@@ -4,6 +4,8 @@
  * and the collector's allow-list. Nothing outside it can leave an install.
  */
 
+import { crypto } from './builtins.ts';
+
 /** Names become OTLP attribute keys and Prometheus label names: lowercase, digits, `_`. */
 export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 
@@ -82,4 +84,14 @@ export function defineCatalog(spec: CatalogSpec): Catalog {
     flags: section<Entry>('flags'),
     features: section<Entry>('features'),
   });
+}
+
+/**
+ * A short fingerprint of what the catalog can send (its names, by kind). An operator who sets
+ * `<PREFIX>_TELEMETRY_ACCEPT` to it consents to exactly this list: when an upgrade adds a field,
+ * telemetry stays off until they review it and accept the new fingerprint.
+ */
+export function catalogFingerprint(catalog: Catalog): string {
+  const canonical = JSON.stringify([[...catalog.quantities.keys()].sort(), [...catalog.flags.keys()].sort(), [...catalog.features.keys()].sort()]);
+  return crypto().createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }

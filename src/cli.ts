@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createHeadcount, resolveOptions, type HeadcountOptions } from './headcount.ts';
 import { readLedger, writePreference } from './local.ts';
+import { catalogFingerprint } from './catalog.ts';
 import { collectorAllowListEnv } from './otlp/allowlist.ts';
 import { renderPrivacyDoc } from './privacy-doc.ts';
 import { FileStateStore } from './store.ts';
@@ -89,6 +90,7 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
             `next send: ${fmtTime(status.nextSendAt)}`,
             `state:     ${status.stateDir} (${status.store}${status.storeNote ? `: ${status.storeNote}` : ''})`,
             `redacted:  ${status.redactions.total}${status.redactions.entries.map((e) => `\n  ${e.where} ${e.key}: ${e.reason} ×${e.count}`).join('')}`,
+            `catalog:   ${catalogFingerprint(o.catalog)} (consent to exactly this list: ${status.variables.accept}=${catalogFingerprint(o.catalog)})`,
             `switch off: ${status.variables.disabled}=1 (or ${status.variables.doNotTrack}=1)`,
           ].join('\n'),
         );

@@ -54,6 +54,7 @@ export function variableNames(prefix: string) {
     force: `${prefix}TELEMETRY_FORCE`,
     debug: `${prefix}TELEMETRY_DEBUG`,
     stateDir: `${prefix}TELEMETRY_STATE_DIR`,
+    accept: `${prefix}TELEMETRY_ACCEPT`,
     offline: `${prefix}OFFLINE`,
     doNotTrack: 'DO_NOT_TRACK',
   } as const;

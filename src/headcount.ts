@@ -4,7 +4,7 @@
  * opted in does it import the active part (OTel SDK, transport, store writes).
  */
 import { fs, nodeModule, os, path } from './builtins.ts';
-import type { Catalog } from './catalog.ts';
+import { catalogFingerprint, type Catalog } from './catalog.ts';
 import { envPrefixFor, resolveSettings, variableNames, type CiInfo, type Env, type Settings } from './config.ts';
 import { SERVICE_NAME_PATTERN } from './patterns.ts';
 import { readPreference } from './local.ts';
@@ -165,7 +165,7 @@ export function resolveFor(options: ResolvedOptions): Settings {
  */
 export function createHeadcount(options: HeadcountOptions): Headcount {
   const o = resolveOptions(options);
-  const settings = resolveFor(o);
+  const settings = acceptedCatalog(o, resolveFor(o));
   for (const w of settings.warnings) o.log(w);
 
   const featureIndex = new Map<string, number>();
@@ -195,6 +195,9 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
         forgetInstallIfPresent(o);
         return;
       }
+      // The notice comes before any data: the first heartbeat is seconds away.
+      const v = variableNames(o.envPrefix);
+      o.log(`telemetry is ON (${settings.reason}): one anonymous heartbeat a day to ${settings.endpoint}. See it with \`headcount preview\`; switch it off with ${v.disabled}=1`);
       void activate().then((a) => a?.start());
     },
     feature(name: string) {
@@ -248,6 +251,26 @@ function offStatus(o: ResolvedOptions, settings: Settings): Status {
     redactions: { total: 0, entries: [] },
     lastResult: undefined,
     variables: variableNames(o.envPrefix),
+  };
+}
+
+/**
+ * Consent pinned to a catalog: with `<PREFIX>_TELEMETRY_ACCEPT` set, telemetry is on only while
+ * the catalog's fingerprint matches it, so a release that reports more needs fresh consent.
+ */
+export function acceptedCatalog(o: ResolvedOptions, settings: Settings): Settings {
+  const name = variableNames(o.envPrefix).accept;
+  const accepted = o.env[name]?.trim();
+  if (!settings.enabled || accepted === undefined || accepted === '') return settings;
+  const current = catalogFingerprint(o.catalog);
+  if (accepted === current) return { ...settings, reason: `${settings.reason}, catalog ${current} accepted` };
+  return {
+    enabled: false,
+    reason: `${name} does not match this release's catalog (${current}): review \`headcount preview\`, then accept it`,
+    endpoint: undefined,
+    token: undefined,
+    debug: false,
+    warnings: settings.warnings,
   };
 }
 

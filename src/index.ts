@@ -1,6 +1,6 @@
 export { BUCKETS, BUCKET_LABELS, bucketOf } from './bucket.ts';
 export type { BucketLabel } from './bucket.ts';
-export { CatalogError, defineCatalog, NAME_PATTERN } from './catalog.ts';
+export { CatalogError, catalogFingerprint, defineCatalog, NAME_PATTERN } from './catalog.ts';
 export type { Catalog, CatalogSpec, Entry, QuantityEntry } from './catalog.ts';
 export { createHeadcount } from './headcount.ts';
 export type { Headcount, HeadcountOptions, Preview, Report, SendOutcome, Status } from './headcount.ts';

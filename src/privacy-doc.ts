@@ -3,7 +3,7 @@
  * why, and an example of the value as it leaves the install. Generated, never hand-edited.
  */
 import { BUCKET_LABELS } from './bucket.ts';
-import type { Catalog } from './catalog.ts';
+import { catalogFingerprint, type Catalog } from './catalog.ts';
 import { envPrefixFor, variableNames } from './config.ts';
 import { FEATURE_NAME_KEY, FEATURE_USES_KEY, FLAG_PREFIX, QUANTITY_PREFIX } from './otlp/allowlist.ts';
 
@@ -75,6 +75,8 @@ export function renderPrivacyDoc({ product, catalog, envPrefix = envPrefixFor(pr
     `- \`${v.debug}=1\`: print the bodies instead of sending them.`,
     '- `headcount last`: the local ledger of every send (time, size, hash, HTTP status).',
     '- `headcount disable` / `headcount enable`, `headcount reset-id`.',
+    `- \`${v.accept}=${catalogFingerprint(catalog)}\`: consent to exactly the fields above. If a later`,
+    '  release reports more, its fingerprint changes and telemetry stays off until you accept it.',
     '',
   );
   return lines.join('\n');
