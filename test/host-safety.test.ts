@@ -93,7 +93,10 @@ describe('a collect() that misbehaves', () => {
     expect(metrics).toHaveLength(1);
     const body = metrics[0]!.body.toString('latin1');
     expect(body).toContain('headcount.heartbeat');
-    return { ...child, body };
+    // start() logs one notice that telemetry is on; the rest are the warnings under test.
+    const isNotice = (l: string) => l.startsWith('[headcount] telemetry is ON');
+    expect(child.headcountLines.filter(isNotice)).toHaveLength(1);
+    return { ...child, body, headcountLines: child.headcountLines.filter((l) => !isNotice(l)) };
   }
 
   it.each(['throws', 'rejects'])('that %s: the heartbeat goes out without its values, one warning, no error text', async (mode) => {
