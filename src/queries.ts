@@ -1,0 +1,483 @@
+/**
+ * Every install-base question, asked once, in PromQL. The Grafana dashboards, `headcount report`
+ * and the tests all use these definitions; nothing else writes install-base PromQL.
+ *
+ * Data model (collector-config/README.md): one `headcount_heartbeat` sample per install per
+ * heartbeat (about one a day, at least 24 h apart, timestamped on receipt), labelled with the
+ * install id (`instance`) and the install's resource and bucketed values; and
+ * `headcount_feature_install_days_total`, a counter that grows by one per install, feature and
+ * UTC day reported (no install id).
+ *
+ * Rules every query follows:
+ * - **Distinct installs.** An install has one series per label set, so an install that upgraded
+ *   (or whose bucket changed) has several. Installs are counted as distinct `instance` values:
+ *   `count(count by (instance) (...))`, never `count(last_over_time(...))`.
+ * - **Latest values.** Breakdowns use each install's latest heartbeat in the last 7 days. Because
+ *   one install's heartbeats are at least 24 h apart, each one-day window holds at most one of
+ *   them; `latest()` takes the newest window that has one (`or on(instance)` chain), so every
+ *   install lands in exactly one group and shares sum to 100 %.
+ * - **One-off installs** (one heartbeat, never seen again: CI runs, throwaway containers) are
+ *   kept apart: `established` needs two or more heartbeats in 30 days, `new` is a single
+ *   heartbeat in the last 25 h (it may still become established), `one-off` is a single heartbeat
+ *   older than that.
+ * - **Suppression.** Every breakdown hides groups with fewer than `$k` installs (`>= $k`), so no
+ *   single install can be singled out on a shared screen. Shares are still computed over all
+ *   installs, so visible shares may sum to less than 100 %.
+ * - **Daily data.** A heartbeat is older than Prometheus' 5-minute lookback most of the time, so
+ *   every selector is a `*_over_time` range.
+ *
+ * Known limitation: the install id rotates every 30 days (privacy), so a rotation looks like one
+ * install stopping and one new install appearing. Net growth (active now vs. a week ago) is not
+ * affected; `new` and `stopped` include about 1/30 of the fleet per day from rotation.
+ *
+ * Grafana variables: `$service` (regex on `job`, the product), `$version` (regex on
+ * `service_version`), `$k` (suppression threshold). `renderQuery()` substitutes them.
+ */
+import { BUCKET_LABELS } from './bucket.ts';
+import type { Catalog } from './catalog.ts';
+
+export interface Query {
+  /** Unique snake_case id, e.g. `active_installs_24h`. */
+  readonly id: string;
+  /** Panel title. */
+  readonly title: string;
+  /** One line: what it means and how it is counted. */
+  readonly description: string;
+  readonly unit: 'short' | 'percent' | 'percentunit' | 'dateTimeFromNow' | 's' | 'none';
+  /** How it is best shown. */
+  readonly kind: 'stat' | 'timeseries' | 'bars' | 'table';
+  /** PromQL with the Grafana variables `$service`, `$version`, `$k`. */
+  readonly expr: string;
+  /** Grafana legendFormat. */
+  readonly legend?: string;
+  /** The label a breakdown groups by (the report's row label). */
+  readonly groupBy?: string;
+  /** Suggested range-query step for timeseries (Prometheus duration). */
+  readonly step?: string;
+}
+
+export interface QueryVars {
+  /** Regex on `job` (the product, `service.name`). */
+  readonly service: string;
+  /** Regex on `service_version`; default all. */
+  readonly version?: string;
+  /** Suppression threshold: groups with fewer installs are hidden. */
+  readonly k: number;
+}
+
+/** The default of the `k` variable. */
+export const DEFAULT_K = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+const HEARTBEAT = 'headcount_heartbeat';
+const FEATURE_COUNTER = 'headcount_feature_install_days_total';
+
+/** Heartbeat selector for the chosen product and versions, plus extra matchers. */
+const hb = (...matchers: string[]): string => `${HEARTBEAT}{${['job=~"$service"', 'service_version=~"$version"', ...matchers].join(', ')}}`;
+
+/** Feature counter selector, plus extra matchers. */
+const feat = (...matchers: string[]): string => `${FEATURE_COUNTER}{${['job=~"$service"', 'service_version=~"$version"', ...matchers].join(', ')}}`;
+
+/** One series per install seen in `window` (value: number of its series). */
+const installsIn = (window: string, offset?: string, selector = hb()): string =>
+  `count by (instance) (last_over_time(${selector}[${window}]${offset === undefined ? '' : ` offset ${offset}`}))`;
+
+/** The number of distinct installs seen in `window`; 0 rather than no data. */
+const countInstalls = (window: string): string => `count(${installsIn(window)}) or vector(0)`;
+
+/** Heartbeats per install in the last 30 days (summed over the install's series). */
+const HEARTBEATS_30D = `sum by (instance) (count_over_time(${hb()}[30d]))`;
+
+/** Days the `latest()` chain looks back: breakdowns are over installs active in 7 days. */
+export const BREAKDOWN_DAYS = 7;
+
+/**
+ * Each install's latest heartbeat in the last `days` days: the newest one-day window that has
+ * one. Heartbeats are >= 24 h apart, so a one-day window holds at most one per install.
+ */
+export function latest(selector = hb(), days = BREAKDOWN_DAYS): string {
+  const windows = Array.from({ length: days }, (_, i) => `last_over_time(${selector}[1d]${i === 0 ? '' : ` offset ${i}d`})`);
+  return windows.join(' or on(instance) ');
+}
+
+/** Installs per value of `labels` (by their latest heartbeat), small groups hidden. */
+function breakdownCount(labels: string, selector = hb()): string {
+  return `count by (${labels}) (count by (instance, ${labels}) (${latest(selector)}))`;
+}
+
+/** Distinct installs the breakdown is over (active in 7 days, with the selector's labels). */
+function breakdownTotal(selector = hb()): string {
+  return `count(count by (instance) (${latest(selector)}))`;
+}
+
+/** Share (%) of installs per value of `labels`, groups under k hidden. */
+function breakdownShare(labels: string, selector = hb()): string {
+  return `100 * (${breakdownCount(labels, selector)} >= $k) / scalar(${breakdownTotal(selector)})`;
+}
+
+/** Representative uses per `feature_uses` bucket, for the events-per-day estimate. */
+export const USES_ESTIMATE: Readonly<Record<string, number>> = {
+  '1-9': 5,
+  '10-99': 50,
+  '100-999': 500,
+  '1k-9.9k': 5_000,
+  '10k-99k': 50_000,
+  '100k-999k': 500_000,
+  '1M+': 1_000_000,
+};
+
+/** Installs reporting the feature(s) per day (increase of the install-day counter over 1 d). */
+const featureInstalls = (by: string, selector: string): string => `sum by (${by}) (increase(${selector}[1d]))`;
+
+/** Estimated events per day: installs per uses bucket × the bucket's representative value. */
+function featureEvents(by: string, matchers: string[]): string {
+  const parts = Object.entries(USES_ESTIMATE).map(([bucket, n]) => `increase(${feat(...matchers, `feature_uses="${bucket}"`)}[1d]) * ${n}`);
+  return `sum by (${by}) (${parts.join(' or ')})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed queries
+
+export const OVERVIEW: readonly Query[] = [
+  {
+    id: 'active_installs_24h',
+    title: 'Active installs (24 h)',
+    description: 'Distinct install ids with a heartbeat in the last 25 h (one daily heartbeat + 1 h jitter); an upgrade inside the window counts once.',
+    unit: 'short',
+    kind: 'stat',
+    expr: countInstalls('25h'),
+  },
+  {
+    id: 'active_installs_7d',
+    title: 'Active installs (7 d)',
+    description: 'Distinct install ids with a heartbeat in the last 7 days (includes one-off and new installs).',
+    unit: 'short',
+    kind: 'stat',
+    expr: countInstalls('7d'),
+  },
+  {
+    id: 'active_installs_30d',
+    title: 'Active installs (30 d)',
+    description: 'Distinct install ids with a heartbeat in the last 30 days (ids rotate every 30 days, so this slightly over-counts).',
+    unit: 'short',
+    kind: 'stat',
+    expr: countInstalls('30d'),
+  },
+  {
+    id: 'established_installs_7d',
+    title: 'Established installs (7 d)',
+    description: 'The headline: installs active in 7 days that sent two or more heartbeats in 30 days; one-off and brand-new installs are not in it.',
+    unit: 'short',
+    kind: 'stat',
+    expr: `count(${HEARTBEATS_30D} > 1 and on(instance) ${installsIn('7d')}) or vector(0)`,
+  },
+  {
+    id: 'one_off_installs_7d',
+    title: 'One-off installs (7 d)',
+    description: 'Installs with a single heartbeat in 30 days, sent 25 h to 7 days ago and never again (CI runs, throwaway containers).',
+    unit: 'short',
+    kind: 'stat',
+    expr: `count(${HEARTBEATS_30D} == 1 and on(instance) ${installsIn('7d')} unless on(instance) ${installsIn('25h')}) or vector(0)`,
+  },
+  {
+    id: 'new_installs_24h',
+    title: 'New installs (24 h)',
+    description: 'Installs whose first and only heartbeat in 30 days arrived in the last 25 h; they become established or one-off tomorrow.',
+    unit: 'short',
+    kind: 'stat',
+    expr: `count(${HEARTBEATS_30D} == 1 and on(instance) ${installsIn('25h')}) or vector(0)`,
+  },
+  {
+    id: 'stopped_installs_7d',
+    title: 'Stopped reporting (7 d)',
+    description: 'Established installs (2+ heartbeats in 30 d) seen 2-9 days ago but not in the last 2 days (includes 30-day id rotations).',
+    unit: 'short',
+    kind: 'stat',
+    expr: `count(${installsIn('7d', '2d')} unless on(instance) ${installsIn('2d')} and on(instance) ${HEARTBEATS_30D} > 1) or vector(0)`,
+  },
+  {
+    id: 'installs_over_time',
+    title: 'Active installs over time',
+    description: 'Distinct installs with a heartbeat in the 25 h before each point.',
+    unit: 'short',
+    kind: 'timeseries',
+    expr: `count(${installsIn('25h')})`,
+    legend: 'active installs',
+    step: '1d',
+  },
+  {
+    id: 'established_over_time',
+    title: 'Established installs over time',
+    description: 'Installs active in the 7 days before each point with two or more heartbeats in the 30 days before it.',
+    unit: 'short',
+    kind: 'timeseries',
+    expr: `count(${HEARTBEATS_30D} > 1 and on(instance) ${installsIn('7d')})`,
+    legend: 'established installs',
+    step: '1d',
+  },
+  {
+    id: 'new_installs_per_day',
+    title: 'New installs per day',
+    description: 'Install ids first seen in the day before each point (nothing in the 29 days before); includes one-off installs and id rotations.',
+    unit: 'short',
+    kind: 'bars',
+    expr: `count(${installsIn('1d')} unless on(instance) ${installsIn('29d', '1d')}) or vector(0)`,
+    legend: 'new installs',
+    step: '1d',
+  },
+];
+
+const breakdown = (id: string, title: string, labels: string, what: string): Query => ({
+  id,
+  title,
+  description: `Share of installs active in 7 days by ${what}, from each install's latest heartbeat; groups under k installs hidden.`,
+  unit: 'percent',
+  kind: 'bars',
+  expr: breakdownShare(labels),
+  legend: labels
+    .split(', ')
+    .map((l) => `{{${l}}}`)
+    .join(' '),
+  groupBy: labels,
+});
+
+export const VERSIONS: readonly Query[] = [
+  breakdown('version_share', 'Versions (latest per install)', 'service_version', 'the version of its latest heartbeat (sums to 100 %)'),
+  {
+    id: 'version_installs',
+    title: 'Installs per version',
+    description: "Installs active in 7 days by the version of their latest heartbeat; groups under k installs hidden.",
+    unit: 'short',
+    kind: 'table',
+    expr: `${breakdownCount('service_version')} >= $k`,
+    legend: '{{service_version}}',
+    groupBy: 'service_version',
+  },
+  {
+    id: 'version_adoption_over_time',
+    title: 'Version adoption over time',
+    description: 'Installs per version among heartbeats of the day before each point (one heartbeat per install per day); groups under k hidden.',
+    unit: 'short',
+    kind: 'timeseries',
+    expr: `count by (service_version) (count by (instance, service_version) (last_over_time(${hb()}[1d]))) >= $k`,
+    legend: '{{service_version}}',
+    groupBy: 'service_version',
+    step: '1d',
+  },
+  breakdown('channel_share', 'Release channel', 'headcount_channel', 'release channel (stable / rc / dev)'),
+];
+
+export const ENVIRONMENT: readonly Query[] = [
+  breakdown('os_share', 'Operating system', 'os_type', 'operating system'),
+  breakdown('arch_share', 'CPU architecture', 'host_arch', 'CPU architecture'),
+  breakdown('runtime_share', 'Runtime', 'process_runtime_name, process_runtime_version', 'runtime and its major.minor version'),
+  breakdown('deployment_share', 'Deployment kind', 'headcount_deployment', 'deployment kind (container / kubernetes / other)'),
+];
+
+export const FEATURES: readonly Query[] = [
+  {
+    id: 'feature_installs_per_day',
+    title: 'Installs using each feature per day',
+    description: 'Installs that reported using the feature, per day (increase of the install-day counter over 1 d; Prometheus extrapolates at the window edges); under k hidden.',
+    unit: 'short',
+    kind: 'timeseries',
+    expr: `${featureInstalls('feature_name', feat())} >= $k`,
+    legend: '{{feature_name}}',
+    groupBy: 'feature_name',
+    step: '1d',
+  },
+  {
+    id: 'feature_events_per_day',
+    title: 'Feature uses per day (estimate)',
+    description: 'Estimated uses per day: installs per daily-uses bucket × the bucket\'s representative value (1-9 → 5, 10-99 → 50, …, 1M+ → 1M); right within about ×2.',
+    unit: 'short',
+    kind: 'timeseries',
+    expr: `${featureEvents('feature_name', [])} and on(feature_name) (${featureInstalls('feature_name', feat())} >= $k)`,
+    legend: '{{feature_name}}',
+    groupBy: 'feature_name',
+    step: '1d',
+  },
+  {
+    id: 'feature_share',
+    title: 'Share of active installs using each feature',
+    description: 'Installs that used the feature in the last day ÷ installs active in 24 h; features used by under k installs hidden.',
+    unit: 'percent',
+    kind: 'bars',
+    expr: `100 * (${featureInstalls('feature_name', feat())} >= $k) / scalar(${countInstalls('25h')})`,
+    legend: '{{feature_name}}',
+    groupBy: 'feature_name',
+  },
+];
+
+export const FRESHNESS: readonly Query[] = [
+  {
+    id: 'last_heartbeat',
+    title: 'Last heartbeat received',
+    description: 'Time of the newest heartbeat stored in the last 25 h (sampled every 5 min).',
+    unit: 'dateTimeFromNow',
+    kind: 'stat',
+    expr: `max(max_over_time(timestamp(${hb()})[25h:5m])) * 1000`,
+  },
+  {
+    id: 'installs_heard_1h',
+    title: 'Installs heard from (1 h)',
+    description: 'Distinct installs with a heartbeat in the last hour: zero for hours means the pipeline is stuck.',
+    unit: 'short',
+    kind: 'stat',
+    expr: countInstalls('1h'),
+  },
+];
+
+/**
+ * Pipeline health from the collector's own metrics. The shipped otelcol.yaml turns them off
+ * (`service.telemetry.metrics.level: none`); the demo overlay (otelcol.demo.yaml) serves them
+ * and the demo Prometheus scrapes them (`job="otelcol"`). Empty without that scrape.
+ */
+export const HEALTH: readonly Query[] = [
+  {
+    id: 'collector_accepted_per_hour',
+    title: 'Accepted by the collector (per hour)',
+    description: 'Heartbeat data points and feature records the collector accepted in the last hour (after authentication).',
+    unit: 'short',
+    kind: 'timeseries',
+    expr: 'sum(increase(otelcol_receiver_accepted_metric_points_total[1h])) or vector(0)',
+    legend: 'heartbeat points',
+  },
+  {
+    id: 'collector_refused_per_hour',
+    title: 'Refused by the collector (per hour)',
+    description: 'Data points and log records the receiver refused in the last hour (memory limiter, malformed input).',
+    unit: 'short',
+    kind: 'timeseries',
+    expr: 'sum(increase(otelcol_receiver_refused_metric_points_total[1h])) + sum(increase(otelcol_receiver_refused_log_records_total[1h])) or vector(0)',
+    legend: 'refused',
+  },
+  {
+    id: 'collector_dropped_per_hour',
+    title: 'Dropped by filters or failed exports (per hour)',
+    description: 'Heartbeats dropped by the schema filter plus data points the exporter failed to deliver to Prometheus, in the last hour.',
+    unit: 'short',
+    kind: 'timeseries',
+    expr: 'sum(increase(otelcol_processor_filter_datapoints_filtered_total[1h])) + sum(increase(otelcol_exporter_send_failed_metric_points_total[1h])) or vector(0)',
+    legend: 'dropped',
+  },
+  {
+    id: 'collector_queue_size',
+    title: 'Export queue (batches waiting)',
+    description: 'Batches in the collector\'s disk queue waiting for Prometheus; growing means Prometheus is down or slow.',
+    unit: 'short',
+    kind: 'stat',
+    expr: 'max(otelcol_exporter_queue_size) or vector(0)',
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Catalog-dependent queries
+
+/** Each quantity's bucket distribution (installs per bucket, latest heartbeat, under k hidden). */
+export function quantityQueries(catalog: Catalog): Query[] {
+  return [...catalog.quantities.keys()].map((name) => {
+    const label = `quantity_${name}`;
+    return {
+      id: `quantity_${name}_buckets`,
+      title: `${name} (installs per bucket)`,
+      description: `Installs active in 7 days by the ${name} bucket of their latest heartbeat that reported it; buckets under k installs hidden.`,
+      unit: 'short',
+      kind: 'bars',
+      expr: `${breakdownCount(label, hb(`${label}!=""`))} >= $k`,
+      legend: `{{${label}}}`,
+      groupBy: label,
+    } satisfies Query;
+  });
+}
+
+/** Each flag's adoption: % of installs reporting the flag whose latest value is 1. */
+export function flagQueries(catalog: Catalog): Query[] {
+  return [...catalog.flags.keys()].map((name) => {
+    const label = `flag_${name}`;
+    const selector = hb(`${label}=~"0|1"`);
+    return {
+      id: `flag_${name}_adoption`,
+      title: `${name} (adoption)`,
+      description: `% of installs active in 7 days (that report ${name}) whose latest heartbeat has it on; hidden when under k installs have it on.`,
+      unit: 'percent',
+      kind: 'stat',
+      expr: `100 * (${breakdownCount(label, selector)} >= $k) / scalar(${breakdownTotal(selector)}) and on(${label}) label_replace(vector(1), "${label}", "1", "", "")`,
+      groupBy: label,
+    } satisfies Query;
+  });
+}
+
+/** Per feature: installs per day, estimated uses per day, share of active installs. */
+export function featureQueries(catalog: Catalog): Query[] {
+  return [...catalog.features.keys()].flatMap((name): Query[] => {
+    const m = `feature_name="${name}"`;
+    const installs = `${featureInstalls('feature_name', feat(m))} >= $k`;
+    return [
+      {
+        id: `feature_${name}_installs_per_day`,
+        title: `${name}: installs per day`,
+        description: `Installs that reported using ${name}, per day (increase over 1 d); hidden under k installs.`,
+        unit: 'short',
+        kind: 'timeseries',
+        expr: installs,
+        legend: name,
+        step: '1d',
+      },
+      {
+        id: `feature_${name}_events_per_day`,
+        title: `${name}: uses per day (estimate)`,
+        description: `Estimated uses of ${name} per day from the daily-uses buckets (bucket × representative value); hidden under k installs.`,
+        unit: 'short',
+        kind: 'timeseries',
+        expr: `${featureEvents('feature_name', [m])} and on(feature_name) (${installs})`,
+        legend: name,
+        step: '1d',
+      },
+      {
+        id: `feature_${name}_share`,
+        title: `${name}: share of active installs`,
+        description: `Installs that used ${name} in the last day ÷ installs active in 24 h; hidden under k installs.`,
+        unit: 'percent',
+        kind: 'stat',
+        expr: `100 * (${installs}) / scalar(${countInstalls('25h')})`,
+      },
+    ];
+  });
+}
+
+/** Every fixed query, in dashboard order. */
+export const QUERIES: readonly Query[] = [...OVERVIEW, ...VERSIONS, ...ENVIRONMENT, ...FEATURES, ...FRESHNESS, ...HEALTH];
+
+/** Every query for a product's catalog: the fixed ones, then quantities, flags, features. */
+export function allQueries(catalog: Catalog): Query[] {
+  return [...QUERIES, ...quantityQueries(catalog), ...flagQueries(catalog), ...featureQueries(catalog)];
+}
+
+/** Display order of a breakdown's groups (buckets in size order, others as given). */
+export const BUCKET_ORDER: readonly string[] = BUCKET_LABELS;
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+/** Escapes a value for a double-quoted PromQL string (the variables sit inside `"..."`). */
+function promString(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/**
+ * Substitutes `$service`, `$version` and `$k` (also `${service}` forms), as Grafana would for a
+ * single-valued variable. `service` and `version` are regexes (anchored by PromQL's `=~`).
+ */
+export function renderQuery(q: Query | string, vars: QueryVars): string {
+  if (!Number.isFinite(vars.k) || vars.k < 0) throw new RangeError('k must be a finite number >= 0');
+  const values: Record<string, string> = {
+    service: promString(vars.service),
+    version: promString(vars.version ?? '.*'),
+    k: String(vars.k),
+  };
+  const expr = typeof q === 'string' ? q : q.expr;
+  return expr.replace(/\$\{(service|version|k)\}|\$(service|version|k)\b/g, (_, a: string | undefined, b: string | undefined) => values[(a ?? b)!]!);
+}
