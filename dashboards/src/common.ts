@@ -24,7 +24,7 @@ import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-s
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import type { Query } from './queries-source.ts';
+import { DEFAULT_K, type Query } from '../../src/queries.ts';
 
 /** The datasource uid provisioned by dashboards/provisioning/datasources/prometheus.yaml. */
 export const PROVISIONED_DATASOURCE_UID = 'headcount-prometheus';
@@ -33,8 +33,8 @@ export const PROVISIONED_DATASOURCE_NAME = 'Headcount Prometheus';
 /** Every panel and variable query goes through the `datasource` variable, never a fixed uid. */
 export const datasourceRef = { type: 'prometheus', uid: '${datasource}' } as const;
 
-/** Default small-group suppression threshold (issue 4): groups below k installs are hidden. */
-export const DEFAULT_K = 5;
+/** Small-group suppression default (src/queries.ts): groups below k installs are hidden. */
+export { DEFAULT_K };
 
 /** All Headcount dashboards share this tag; the dashboard links list them. */
 export const TAG = 'headcount';
@@ -98,6 +98,8 @@ export const kVariable = () =>
 export const target = (q: Query, instant: boolean) => {
   const t = new DataqueryBuilder().datasource(datasourceRef).expr(q.expr).refId('A').legendFormat(q.legend ?? '__auto');
   if (q.kind === 'table') t.format(PromQueryFormat.Table);
+  // Daily data: one point per step (e.g. 1d) instead of Grafana's auto interval.
+  if (q.step !== undefined && !instant) t.interval(q.step);
   return instant ? t.instant() : t.range();
 };
 
@@ -134,9 +136,13 @@ export const timeseriesPanel = (q: Query) =>
     .height(8)
     .span(12);
 
+/** A count per day (`bars` with a step): a time series drawn as bars, one per step. */
+export const dailyBarsPanel = (q: Query) =>
+  timeseriesPanel(q).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80).lineWidth(1).showPoints(common.VisibilityMode.Never);
+
 /** Breakdowns (version shares, buckets, OS, ...): one horizontal bar per group. */
-export const barsPanel = (q: Query) =>
-  new BarGaugeBuilder()
+export const barsPanel = (q: Query) => {
+  const panel = new BarGaugeBuilder()
     .title(q.title)
     .description(q.description)
     .datasource(datasourceRef)
@@ -151,6 +157,9 @@ export const barsPanel = (q: Query) =>
     .showUnfilled(true)
     .height(8)
     .span(8);
+  // Shares are 0-100: full bar = every install.
+  return q.unit === 'percent' ? panel.max(100) : panel;
+};
 
 export const tablePanel = (q: Query) =>
   new TableBuilder()
@@ -159,6 +168,7 @@ export const tablePanel = (q: Query) =>
     .datasource(datasourceRef)
     .withTarget(target(q, true))
     .unit(q.unit)
+    .cellOptions({ type: common.TableCellDisplayMode.Auto })
     .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
     .height(8)
     .span(12);
@@ -171,7 +181,7 @@ export function panelFor(q: Query): AnyPanelBuilder {
     case 'timeseries':
       return timeseriesPanel(q);
     case 'bars':
-      return barsPanel(q);
+      return q.step === undefined ? barsPanel(q) : dailyBarsPanel(q);
     case 'table':
       return tablePanel(q);
   }
@@ -254,6 +264,9 @@ export function finish(builder: DashboardBuilder): Dashboard {
   let id = 0;
   const number = (panel: Panel | RowPanel) => {
     panel.id = ++id;
+    // SDK 0.0.21 still writes the pre-12 table footer ({show: false}); Grafana 13.2's table
+    // options (@grafana/schema) have none: footers are per-field reducers now.
+    if (panel.type === 'table' && 'options' in panel && panel.options !== undefined) delete (panel.options as Record<string, unknown>)['footer'];
     if ('targets' in panel && panel.targets !== undefined) {
       panel.targets.forEach((t, i) => {
         (t as { refId?: string }).refId = String.fromCharCode(65 + i);

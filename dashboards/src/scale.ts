@@ -3,10 +3,10 @@
  * ...) and one adoption figure per declared flag, straight from the product's catalog.
  */
 import type { Catalog } from '../../src/catalog.ts';
+import { flagQueries, quantityQueries, type Query } from '../../src/queries.ts';
 import { finish, headcountDashboard, panelFor, row, sized } from './common.ts';
-import { flagQueries, quantityQueries, type Query } from './queries-source.ts';
 
-export const quantityDistribution = (q: Query) => sized(panelFor(q), 8, 8);
+export const quantityDistribution = (q: Query) => sized(panelFor(q), 8, 9);
 export const flagAdoption = (q: Query) => sized(panelFor(q), 6, 5);
 
 export const scaleDashboard = (catalog: Catalog) => {

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { catalog } from '../../examples/acme-app/telemetry.ts';
 import { DEFAULT_K, PROVISIONED_DATASOURCE_UID } from '../../dashboards/src/common.ts';
 import { buildDashboards, toJson, type DashboardFile } from '../../dashboards/src/index.ts';
-import { featureQueries, flagQueries, QUERIES, quantityQueries, type Query } from '../../dashboards/src/queries-source.ts';
+import { allQueries, renderQuery, type Query } from '../../src/queries.ts';
 import { describeErrors, grafanaValidators, type SchemaType, type Validators } from './schema.ts';
 import { promqlErrors, substitute } from './promql.ts';
 
@@ -47,7 +47,7 @@ const committed = new Map<string, JsonDashboard>();
 const allPanels = (panels: readonly JsonPanel[]): JsonPanel[] => panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
 const contentPanels = (d: JsonDashboard) => allPanels(d.panels).filter((p) => p.type !== 'row');
 
-const knownQueries: readonly Query[] = [...QUERIES, ...quantityQueries(catalog), ...flagQueries(catalog), ...featureQueries(catalog)];
+const knownQueries: readonly Query[] = allQueries(catalog);
 
 beforeAll(async () => {
   for (const { file } of generated) {
@@ -172,6 +172,22 @@ describe('panels', () => {
   });
 });
 
+describe('overview', () => {
+  it('answers "how many, which versions, growing or not" above the fold (first 13 grid rows)', () => {
+    const d = committed.get('headcount-overview.json') as JsonDashboard;
+    const above = contentPanels(d)
+      .filter((p) => (p.gridPos?.y ?? 99) + (p.gridPos?.h ?? 0) <= 13)
+      .flatMap((p) => (p.targets ?? []).map((t) => knownQueries.find((q) => q.expr === t.expr)?.id));
+    expect(above).toEqual(expect.arrayContaining(['active_installs_24h', 'active_installs_7d', 'active_installs_30d', 'installs_over_time', 'version_share']));
+  });
+
+  it('one-off installs are shown apart, below the headline numbers', () => {
+    const d = committed.get('headcount-overview.json') as JsonDashboard;
+    const oneOff = contentPanels(d).find((p) => p.targets?.some((t) => t.expr === knownQueries.find((q) => q.id === 'one_off_installs_7d')?.expr));
+    expect(oneOff?.gridPos?.y).toBeGreaterThanOrEqual(13);
+  });
+});
+
 describe('variables', () => {
   it.each(generated.map((g) => [g.file] as const))('%s: datasource, service, version and k', (file) => {
     const list = (committed.get(file) as JsonDashboard).templating.list;
@@ -199,6 +215,10 @@ describe('PromQL', () => {
     expect(failures).toEqual([]);
   });
 
+  it('the substitution checked here is the one `headcount report` evaluates (renderQuery)', () => {
+    for (const q of knownQueries) expect(substitute(q.expr), q.id).toBe(renderQuery(q, { service: '.*', version: '.*', k: 5 }));
+  });
+
   it('the parser check catches broken PromQL (control)', () => {
     expect(promqlErrors(substitute('sum(rate(headcount_heartbeat{job=~"$service"}[5m])'))).not.toEqual([]);
     expect(() => substitute('up{job=~"$unknown"}')).toThrow(/unknown Grafana variable/);
@@ -212,6 +232,9 @@ describe('PromQL', () => {
       expect(panel.title, where).toBe(q.title);
       expect(panel.description, where).toBe(q.description);
       expect(panel.fieldConfig?.defaults?.unit, where).toBe(q.unit);
+      const target = panel.targets?.find((t) => t.expr === expr) as { legendFormat?: string; interval?: string; instant?: boolean } | undefined;
+      expect(target?.legendFormat, where).toBe(q.legend ?? '__auto');
+      if (q.step !== undefined && target?.instant !== true) expect(target?.interval, where).toBe(q.step);
     }
   });
 
