@@ -11,8 +11,8 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { requireBinaries } from '../test/helpers/collector-binaries.ts';
-import { startCollector, startPrometheus, stopAll } from '../test/helpers/collector-processes.ts';
+import { requireBinaries } from '../scripts/stack/binaries.ts';
+import { startCollector, startPrometheus, stopAll } from '../scripts/stack/processes.ts';
 import { heartbeatProto, newInstallId, sdkResource } from '../test/helpers/otlp-requests.ts';
 
 const total = Number(process.argv[2] ?? 30_000);

@@ -22,8 +22,8 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVISIONED_DATASOURCE_UID } from '../dashboards/src/common.ts';
-import { collectorConfig, prometheusConfig, repoRoot } from './helpers/collector-binaries.ts';
-import { prometheusFlags } from './helpers/collector-processes.ts';
+import { collectorConfig, prometheusConfig, repoRoot } from '../scripts/stack/binaries.ts';
+import { prometheusFlags } from '../scripts/stack/processes.ts';
 
 const run = promisify(execFile);
 const root = resolve(repoRoot);

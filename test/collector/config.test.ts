@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { collectorBinaries, collectorConfig, repoRoot } from '../helpers/collector-binaries.ts';
+import { collectorBinaries, collectorConfig, repoRoot } from '../../scripts/stack/binaries.ts';
 
 const run = promisify(execFile);
 const bins = await collectorBinaries();

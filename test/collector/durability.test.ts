@@ -3,7 +3,7 @@
  * the collector itself restarts.
  */
 import { describe, expect, it } from 'vitest';
-import { collectorBinaries } from '../helpers/collector-binaries.ts';
+import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
 import { heartbeatJson, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
 

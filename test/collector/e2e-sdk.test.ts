@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHeadcount, type Headcount } from '../../src/index.ts';
 import { catalog } from '../../examples/acme-app/telemetry.ts';
 import { collectorAllowListEnv } from '../../src/otlp/allowlist.ts';
-import { collectorBinaries } from '../helpers/collector-binaries.ts';
-import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../helpers/collector-processes.ts';
+import { collectorBinaries } from '../../scripts/stack/binaries.ts';
+import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../../scripts/stack/processes.ts';
 import { onOptions, TOKEN } from '../helpers/sender.ts';
 
 const bins = await collectorBinaries();

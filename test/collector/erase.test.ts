@@ -1,7 +1,7 @@
 /** `eraseInstall` removes every series of one install through the admin API; others remain. */
 import { describe, expect, it } from 'vitest';
 import { eraseInstall } from '../../scripts/erase.ts';
-import { collectorBinaries } from '../helpers/collector-binaries.ts';
+import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
 import { heartbeatJson, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
 

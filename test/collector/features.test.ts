@@ -3,7 +3,7 @@
  * exactly, across batches and across a collector restart (in-memory delta->cumulative state lost).
  */
 import { describe, expect, it } from 'vitest';
-import { collectorBinaries } from '../helpers/collector-binaries.ts';
+import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
 import { featuresJson, featuresProto, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
 

@@ -3,8 +3,8 @@
  * into a real Prometheus, and then EVERY series in Prometheus is inspected.
  */
 import { describe, expect, it } from 'vitest';
-import { collectorBinaries } from '../helpers/collector-binaries.ts';
-import type { PromSeries } from '../helpers/collector-processes.ts';
+import { collectorBinaries } from '../../scripts/stack/binaries.ts';
+import type { PromSeries } from '../../scripts/stack/processes.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
 import { featuresJson, featuresProto, heartbeatJson, heartbeatProto, newInstallId, postOtlp, sdkResource, type Attrs } from '../helpers/otlp-requests.ts';
 

@@ -3,8 +3,8 @@
  * stopped after them. `bins` comes from `collectorBinaries()` (in CI a missing binary fails there).
  */
 import { afterAll, beforeAll } from 'vitest';
-import type { Binaries, MissingBinaries } from './collector-binaries.ts';
-import { startCollector, startPrometheus, stopAll, type Collector, type CollectorOptions, type Prometheus } from './collector-processes.ts';
+import type { Binaries, MissingBinaries } from '../../scripts/stack/binaries.ts';
+import { startCollector, startPrometheus, stopAll, type Collector, type CollectorOptions, type Prometheus } from '../../scripts/stack/processes.ts';
 
 export interface StackFixture {
   /** The running Prometheus (only inside tests). */

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectorConfig, prometheusConfig } from './collector-binaries.ts';
+import { collectorConfig, prometheusConfig } from './binaries.ts';
 import { freePort } from './ports.ts';
 
 const running = new Set<ChildProcess>();
