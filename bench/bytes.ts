@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { OnDemandReader } from '../src/otlp/pipeline.ts';
 import type * as Api from '../src/index.ts';
 import type { AppSpec } from './app-spec.ts';
 import type { Sink } from './sink-server.ts';
@@ -60,17 +61,6 @@ export async function headcountSizes(api: typeof Api, app: AppSpec): Promise<Bod
   }
 }
 
-class OnDemandReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 /** The naive OTel encoding of the same report: one gauge per quantity/flag with its raw value. */
 export async function naiveOtelSizes(app: AppSpec, resource: Record<string, string>): Promise<{ wireBytes: number; protobufBytes: number }> {

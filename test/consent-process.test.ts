@@ -6,9 +6,9 @@
  * does see those things when they happen.
  */
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runFixture, sandbox, type ChildResult, type Sandbox } from './helpers/child.ts';
-import { startCaptureServer, type CaptureServer } from './helpers/capture-server.ts';
+import { describe, expect, it } from 'vitest';
+import { runFixture, useChildContext, type ChildResult } from './helpers/child.ts';
+
 
 const TOKEN = 'consent-token-0123456789';
 
@@ -20,21 +20,10 @@ interface ConsentResult {
   readonly modules: string[];
 }
 
-let box: Sandbox;
-let server: CaptureServer;
-
-beforeEach(async () => {
-  box = sandbox();
-  server = await startCaptureServer();
-});
-
-afterEach(async () => {
-  await server.close();
-  box.remove();
-});
+const ctx = useChildContext();
 
 async function run(extra: Record<string, string>): Promise<ChildResult<ConsentResult> & { result: ConsentResult }> {
-  const child = await runFixture<ConsentResult>('consent.ts', { env: { ...box.env, ...extra }, cwd: box.cwd });
+  const child = await runFixture<ConsentResult>('consent.ts', { env: { ...ctx.box.env, ...extra }, cwd: ctx.box.cwd });
   if (child.code !== 0 || child.result === undefined) throw new Error(`child failed (${child.code}): ${child.stderr}`);
   return child as ChildResult<ConsentResult> & { result: ConsentResult };
 }
@@ -43,29 +32,29 @@ const otelOrZod = (modules: string[]) => modules.filter((m) => m.includes('@open
 
 describe('the probes', () => {
   it('record each kind of network use they watch, and module loads', async () => {
-    const child = await runFixture<{ network: string[]; modules: string[] }>('probe-selftest.ts', { env: box.env, cwd: box.cwd, args: [server.url] });
+    const child = await runFixture<{ network: string[]; modules: string[] }>('probe-selftest.ts', { env: ctx.box.env, cwd: ctx.box.cwd, args: [ctx.server.url] });
     expect(child.code).toBe(0);
     const network = child.result!.network;
     expect(network).toContain('dns.lookup localhost');
     expect(network).toContain('dgram.createSocket udp4');
-    expect(network).toContain(`fetch ${server.url}/probe-fetch`);
+    expect(network).toContain(`fetch ${ctx.server.url}/probe-fetch`);
     expect(network).toContain('channel undici:request:create');
-    expect(server.requests.map((r) => r.path)).toEqual(['/probe-fetch']);
+    expect(ctx.server.requests.map((r) => r.path)).toEqual(['/probe-fetch']);
     expect(otelOrZod(child.result!.modules).some((m) => m.includes('@opentelemetry/api'))).toBe(true);
   });
 });
 
 describe('nothing before consent (child process)', () => {
   const offCases: ReadonlyArray<[string, () => Record<string, string>, RegExp]> = [
-    ['no token', () => ({ ACME_TELEMETRY_ENDPOINT: server.url }), /^ACME_TELEMETRY_TOKEN is not set/],
+    ['no token', () => ({ ACME_TELEMETRY_ENDPOINT: ctx.server.url }), /^ACME_TELEMETRY_TOKEN is not set/],
     [
       'DO_NOT_TRACK=1, with a token and FORCE=1',
-      () => ({ DO_NOT_TRACK: '1', ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: server.url }),
+      () => ({ DO_NOT_TRACK: '1', ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: ctx.server.url }),
       /^DO_NOT_TRACK is set/,
     ],
     [
       'ACME_TELEMETRY_DISABLED=1, with a token and FORCE=1',
-      () => ({ ACME_TELEMETRY_DISABLED: '1', ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: server.url }),
+      () => ({ ACME_TELEMETRY_DISABLED: '1', ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: ctx.server.url }),
       /^ACME_TELEMETRY_DISABLED is set/,
     ],
   ];
@@ -81,10 +70,10 @@ describe('nothing before consent (child process)', () => {
 
     // (a) no network: no connect, lookup, UDP socket, fetch, or client-socket channel event.
     expect(result.network).toEqual([]);
-    expect(server.requests).toEqual([]);
+    expect(ctx.server.requests).toEqual([]);
     // (b) no file: the default state dir is inside the watched tree, and the tree is empty.
-    expect(result.status.stateDir).toBe(join(box.dataHome, 'acme', 'telemetry'));
-    expect(box.written()).toEqual([]);
+    expect(result.status.stateDir).toBe(join(ctx.box.dataHome, 'acme', 'telemetry'));
+    expect(ctx.box.written()).toEqual([]);
     // (c) no OTel SDK or zod loaded; the hook did see Headcount itself load.
     expect(result.modules.some((m) => m.endsWith('/src/headcount.ts'))).toBe(true);
     expect(otelOrZod(result.modules)).toEqual([]);
@@ -92,26 +81,26 @@ describe('nothing before consent (child process)', () => {
   });
 
   it('positive control: with a token and FORCE=1 the same probes see the connection, the OTel modules and the state file', async () => {
-    const { result } = await run({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: server.url });
-    const port = new URL(server.url).port;
+    const { result } = await run({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: ctx.server.url });
+    const port = new URL(ctx.server.url).port;
 
     expect(result.settings.enabled).toBe(true);
     expect(result.outcome.sent).toBe(true);
     expect(result.network).toContain(`net.Socket#connect 127.0.0.1:${port}`);
     expect(result.network).toContain('channel net.client.socket');
-    expect(server.requests.map((r) => r.path)).toContain('/v1/metrics');
-    expect(server.requests[0]!.headers['authorization']).toBe(`Bearer ${TOKEN}`);
+    expect(ctx.server.requests.map((r) => r.path)).toContain('/v1/metrics');
+    expect(ctx.server.requests[0]!.headers['authorization']).toBe(`Bearer ${TOKEN}`);
 
     const loaded = otelOrZod(result.modules);
     expect(loaded.some((m) => m.includes('@opentelemetry/sdk-metrics'))).toBe(true);
     expect(loaded.some((m) => m.includes('/zod/'))).toBe(true);
 
-    expect(box.written()).toContain(join('xdg-data', 'acme', 'telemetry', 'state.json'));
+    expect(ctx.box.written()).toContain(join('xdg-data', 'acme', 'telemetry', 'state.json'));
   });
 });
 
 describe('consent and reason matrix (child process)', () => {
-  const on = () => ({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_ENDPOINT: server.url });
+  const on = () => ({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_ENDPOINT: ctx.server.url });
 
   it('CI=true with a token: off, and the reason names CI and the way to force it', async () => {
     const { result } = await run({ ...on(), CI: 'true' });
@@ -119,7 +108,7 @@ describe('consent and reason matrix (child process)', () => {
     expect(result.settings.reason).toMatch(/^CI detected/);
     expect(result.settings.reason).toContain('ACME_TELEMETRY_FORCE=1');
     expect(result.network).toEqual([]);
-    expect(box.written()).toEqual([]);
+    expect(ctx.box.written()).toEqual([]);
   });
 
   it('CI=true with ACME_TELEMETRY_FORCE=1: on, and it sends', async () => {
@@ -127,14 +116,14 @@ describe('consent and reason matrix (child process)', () => {
     expect(result.settings.enabled).toBe(true);
     expect(result.settings.reason).toBe('ACME_TELEMETRY_TOKEN is set and ACME_TELEMETRY_FORCE=1');
     expect(result.outcome.sent).toBe(true);
-    expect(server.requests.map((r) => r.path)).toContain('/v1/metrics');
+    expect(ctx.server.requests.map((r) => r.path)).toContain('/v1/metrics');
   });
 
   it('NODE_ENV=development with a token: off, with the reason', async () => {
     const { result } = await run({ ...on(), NODE_ENV: 'development' });
     expect(result.settings.enabled).toBe(false);
     expect(result.settings.reason).toBe('NODE_ENV=development; set ACME_TELEMETRY_FORCE=1 to send anyway');
-    expect(server.requests).toEqual([]);
+    expect(ctx.server.requests).toEqual([]);
   });
 
   it('a token alone (no CI, production): on, with the reason', async () => {
@@ -170,6 +159,6 @@ describe('consent and reason matrix (child process)', () => {
     expect(headcountLines).toHaveLength(1);
     expect(headcountLines[0]).toContain('ACME_TELEMETRY_DISABLED');
     expect(headcountLines[0]).not.toContain('maybe');
-    expect(server.requests).toEqual([]);
+    expect(ctx.server.requests).toEqual([]);
   });
 });

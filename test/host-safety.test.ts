@@ -3,41 +3,30 @@
  * alive, a misbehaving collect() must not stop the heartbeat nor surface as an error, and
  * shutdown() must be bounded and still flush feature counts when it can.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runFixture, sandbox, type ChildResult, type Sandbox } from './helpers/child.ts';
-import { startCaptureServer, type CaptureServer } from './helpers/capture-server.ts';
+import { describe, expect, it } from 'vitest';
+import { runFixture, useChildContext, type ChildResult } from './helpers/child.ts';
+
 
 const TOKEN = 'safety-token-0123456789';
 
-let box: Sandbox;
-let server: CaptureServer;
-
-beforeEach(async () => {
-  box = sandbox();
-  server = await startCaptureServer();
-});
-
-afterEach(async () => {
-  await server.close();
-  box.remove();
-});
+const ctx = useChildContext();
 
 const onEnv = (): Record<string, string> => ({
-  ...box.env,
+  ...ctx.box.env,
   ACME_TELEMETRY_TOKEN: TOKEN,
   ACME_TELEMETRY_FORCE: '1',
-  ACME_TELEMETRY_ENDPOINT: server.url,
+  ACME_TELEMETRY_ENDPOINT: ctx.server.url,
 });
 
 async function run<T>(fixture: string, args: string[] = []): Promise<ChildResult<T> & { result: T }> {
-  const child = await runFixture<T>(fixture, { env: onEnv(), cwd: box.cwd, args, timeoutMs: 20_000 });
+  const child = await runFixture<T>(fixture, { env: onEnv(), cwd: ctx.box.cwd, args, timeoutMs: 20_000 });
   if (child.timedOut) throw new Error(`${fixture} ${args.join(' ')} did not exit within 20 s`);
   if (child.code !== 0 || child.result === undefined) throw new Error(`${fixture} failed (${child.code}): ${child.stderr}`);
   return child as ChildResult<T> & { result: T };
 }
 
 const hang = () => {
-  server.fallback = { status: 200, hang: true };
+  ctx.server.fallback = { status: 200, hang: true };
 };
 
 describe('a collector that never answers', () => {
@@ -46,8 +35,8 @@ describe('a collector that never answers', () => {
     const child = await run<{ enabled: boolean; workDoneAt: number }>('exit-while-hanging.ts');
     expect(child.result.enabled).toBe(true);
     // The first heartbeat really was in flight (accepted, never answered) while the host worked.
-    expect(server.requests.map((r) => r.path)).toContain('/v1/metrics');
-    expect(server.requests[0]!.at).toBeLessThan(child.result.workDoneAt);
+    expect(ctx.server.requests.map((r) => r.path)).toContain('/v1/metrics');
+    expect(ctx.server.requests[0]!.at).toBeLessThan(child.result.workDoneAt);
     // ...and the process ended by itself soon after its work (the request timeout is 10 s).
     expect(child.exitedAt - child.result.workDoneAt).toBeLessThan(2_000);
   });
@@ -55,7 +44,7 @@ describe('a collector that never answers', () => {
   it('shutdown({ timeoutMs: 500 }) resolves within about a second and the process exits', async () => {
     hang();
     const child = await run<{ threw: string | null; shutdownMs: number; shutdownDoneAt: number }>('shutdown.ts', ['hanging']);
-    expect(server.requests.map((r) => r.path)).toContain('/v1/metrics');
+    expect(ctx.server.requests.map((r) => r.path)).toContain('/v1/metrics');
     expect(child.result.threw).toBeNull();
     expect(child.result.shutdownMs).toBeLessThan(1_200);
     expect(child.exitedAt - child.result.shutdownDoneAt).toBeLessThan(1_000);
@@ -67,7 +56,7 @@ describe('shutdown() with a working collector', () => {
     const child = await run<{ outcome: { sent: boolean }; threw: string | null; shutdownStartedAt: number; shutdownMs: number }>('shutdown.ts', ['working']);
     expect(child.result.outcome.sent).toBe(true);
     expect(child.result.threw).toBeNull();
-    const logs = server.requests.filter((r) => r.path === '/v1/logs');
+    const logs = ctx.server.requests.filter((r) => r.path === '/v1/logs');
     expect(logs).toHaveLength(1);
     expect(logs[0]!.at).toBeGreaterThanOrEqual(child.result.shutdownStartedAt);
     expect(logs[0]!.body.toString('latin1')).toContain('export_csv');
@@ -89,7 +78,7 @@ describe('a collect() that misbehaves', () => {
     expect(child.result.threw).toBeNull();
     expect(child.result.problems).toEqual([]);
     expect(child.result.outcome?.sent).toBe(true);
-    const metrics = server.requests.filter((r) => r.path === '/v1/metrics');
+    const metrics = ctx.server.requests.filter((r) => r.path === '/v1/metrics');
     expect(metrics).toHaveLength(1);
     const body = metrics[0]!.body.toString('latin1');
     expect(body).toContain('headcount.heartbeat');

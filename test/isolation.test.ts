@@ -4,9 +4,9 @@
  * MeterProvider and LoggerProvider, and sets OTEL_* variables; then Headcount sends. The
  * capture server here sees what leaves, the host's in-memory exporters show what it saw.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runFixture, sandbox, type Sandbox } from './helpers/child.ts';
-import { startCaptureServer, type Captured, type CaptureServer } from './helpers/capture-server.ts';
+import { describe, expect, it } from 'vitest';
+import { runFixture, useChildContext } from './helpers/child.ts';
+import type { Captured } from './helpers/capture-server.ts';
 
 const TOKEN = 'isolation-token-0123456789';
 
@@ -24,25 +24,14 @@ interface HostResult {
   readonly hostLogs: { scope: string; body: unknown; eventName: string | null }[];
 }
 
-let box: Sandbox;
-let server: CaptureServer;
-
-beforeEach(async () => {
-  box = sandbox();
-  server = await startCaptureServer();
-});
-
-afterEach(async () => {
-  await server.close();
-  box.remove();
-});
+const ctx = useChildContext();
 
 function hostEnv(): Record<string, string> {
   return {
-    ...box.env,
+    ...ctx.box.env,
     ACME_TELEMETRY_TOKEN: TOKEN,
     ACME_TELEMETRY_FORCE: '1',
-    ACME_TELEMETRY_ENDPOINT: server.url,
+    ACME_TELEMETRY_ENDPOINT: ctx.server.url,
     OTEL_SERVICE_NAME: 'host-app',
     OTEL_RESOURCE_ATTRIBUTES: 'host.name=leaky-host,deployment.environment=prod',
     OTEL_EXPORTER_OTLP_HEADERS: 'x-leak=1',
@@ -50,13 +39,13 @@ function hostEnv(): Record<string, string> {
   };
 }
 
-const headcountRequests = (): Captured[] => server.requests.filter((r) => r.path.startsWith('/v1/'));
-const hostRequests = (): Captured[] => server.requests.filter((r) => r.path.startsWith('/host-'));
+const headcountRequests = (): Captured[] => ctx.server.requests.filter((r) => r.path.startsWith('/v1/'));
+const hostRequests = (): Captured[] => ctx.server.requests.filter((r) => r.path.startsWith('/host-'));
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 const urlsOf = (spans: HostResult['spans']): string[] => spans.map((s) => text(s.attributes['url.full']));
 
 async function runHost(variant?: string): Promise<HostResult> {
-  const child = await runFixture<HostResult>('host-otel.ts', { env: hostEnv(), cwd: box.cwd, args: variant === undefined ? [server.url] : [server.url, variant] });
+  const child = await runFixture<HostResult>('host-otel.ts', { env: hostEnv(), cwd: ctx.box.cwd, args: variant === undefined ? [ctx.server.url] : [ctx.server.url, variant] });
   expect(child.stderr).not.toMatch(/Error|unhandled/i);
   expect(child.code).toBe(0);
   expect(child.result).toBeDefined();
@@ -114,8 +103,8 @@ describe('a host app with its own OpenTelemetry setup', () => {
 
     // The http instrumentation is live (the host's own outbound requests are traced)...
     const urls = urlsOf(host.spans);
-    expect(urls).toContain(`${server.url}/host-before`);
-    expect(urls).toContain(`${server.url}/host-after`);
+    expect(urls).toContain(`${ctx.server.url}/host-before`);
+    expect(urls).toContain(`${ctx.server.url}/host-after`);
     // ...and Headcount's POSTs are not.
     expect(urls.filter((u) => u.includes('/v1/'))).toEqual([]);
     expect(host.spans.filter((s) => text(s.attributes['user_agent.original']).startsWith('headcount/'))).toEqual([]);
@@ -135,7 +124,7 @@ describe('a host app with its own OpenTelemetry setup', () => {
     const host = await runHost('no-context-manager');
     expect(host.outcome.sent).toBe(true);
     const urls = urlsOf(host.spans);
-    expect(urls).toContain(`${server.url}/host-before`);
+    expect(urls).toContain(`${ctx.server.url}/host-before`);
     expect(urls.filter((u) => u.includes('/v1/'))).toEqual([]);
   });
 });

@@ -43,7 +43,7 @@ export interface Bodies {
 const asJson = (bytes: Uint8Array | undefined): unknown => (bytes === undefined ? undefined : JSON.parse(new TextDecoder().decode(bytes)));
 
 /** A reader that collects only when asked: the heartbeat schedule is Headcount's own. */
-class OnDemandReader extends MetricReader {
+export class OnDemandReader extends MetricReader {
   constructor() {
     super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
   }

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import { startCaptureServer, type CaptureServer } from './capture-server.ts';
 import { RESULT_MARKER } from './fixtures/report.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -135,4 +137,33 @@ export function walk(dir: string): string[] {
   };
   visit(dir);
   return out;
+}
+
+export interface ChildContext {
+  /** A fresh sandbox (temp HOME, XDG dirs, cwd) for each test. */
+  readonly box: Sandbox;
+  /** A fresh capture server for each test. */
+  readonly server: CaptureServer;
+}
+
+/** Registers per-test setup and teardown of a sandbox and a capture server. */
+export function useChildContext(): ChildContext {
+  let box: Sandbox | undefined;
+  let server: CaptureServer | undefined;
+  beforeEach(async () => {
+    box = sandbox();
+    server = await startCaptureServer();
+  });
+  afterEach(async () => {
+    await server?.close();
+    box?.remove();
+  });
+  return {
+    get box() {
+      return box!;
+    },
+    get server() {
+      return server!;
+    },
+  };
 }
