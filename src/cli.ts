@@ -37,7 +37,28 @@ export const COMMANDS = {
   last: 'the ledger of real sends: time, signal, bytes, sha256, HTTP status',
   'privacy-doc': 'the catalog as a Markdown table for the privacy notice',
   'collector-env': "the collector's allow-list for this catalog, as an env file",
+  erase: 'erase <install-id> --prometheus <url>: delete every series of one install (maintainers)',
 } as const;
+
+/** `headcount erase <install-id> --prometheus <url>`: needs no app options. */
+async function eraseCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...args], options: { prometheus: { type: 'string' } }, allowPositionals: true, strict: false });
+  const id = positionals[1];
+  const url = typeof values.prometheus === 'string' ? values.prometheus : process.env['HEADCOUNT_PROMETHEUS_URL'];
+  if (id === undefined || url === undefined) {
+    io.err('usage: headcount erase <install-id> --prometheus <url>   (or HEADCOUNT_PROMETHEUS_URL)');
+    return 2;
+  }
+  try {
+    const { eraseInstall } = await import('./erase.ts');
+    const result = await eraseInstall(url, id);
+    io.out(`erased install ${id.toLowerCase()}: ${result.seriesDeleted} series deleted`);
+    return 0;
+  } catch (error) {
+    io.err(`headcount erase: ${(error as Error).message}`);
+    return 1;
+  }
+}
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -70,6 +91,7 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
     return 2;
   }
   const json = values.json === true;
+  if (command === 'erase') return eraseCommand(args, io);
   try {
     const o = resolveOptions(options);
     const store = options.store ?? new FileStateStore(o.stateDir);
@@ -147,7 +169,8 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
 
 /** The `headcount` bin: loads the product's options from `--app`. */
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { app: { type: 'string' } }, allowPositionals: true, strict: false });
+  const { values, positionals } = parseArgs({ args: argv, options: { app: { type: 'string' } }, allowPositionals: true, strict: false });
+  if (positionals[0] === 'erase') return eraseCommand(argv, defaultIo);
   if (typeof values.app !== 'string') {
     if (argv.includes('-h') || argv.includes('--help') || argv.length === 0) {
       defaultIo.out(usage());

@@ -1,6 +1,8 @@
 /** `eraseInstall` removes every series of one install through the admin API; others remain. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { eraseInstall } from '../../scripts/erase.ts';
+import { eraseInstall } from '../../src/erase.ts';
 import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
 import { heartbeatJson, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
@@ -35,6 +37,19 @@ describe.skipIf(!bins.ok)('erase an install (real collector + Prometheus)', () =
     }
     // erasing again is harmless
     await expect(eraseInstall(p().url, victim)).resolves.toBeDefined();
+  });
+
+  it('`headcount erase <install-id> --prometheus <url>` erases through the CLI', async () => {
+    const target = newInstallId();
+    const body = heartbeatJson({ resource: sdkResource(target, { 'service.name': 'erase_me', 'service.version': '1.9.0' }), points: [{ 'flag.sso': '1' }] });
+    expect((await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN })).status).toBe(200);
+    await p().waitFor(`headcount_heartbeat{instance="${target}"}`);
+    const { stdout } = await promisify(execFile)(process.execPath, ['src/cli.ts', 'erase', target, '--prometheus', p().url]);
+    expect(stdout).toMatch(new RegExp(`erased install ${target}: [1-9]\\d* series deleted`));
+    expect(await p().query(`last_over_time({instance="${target}"}[1h])`)).toEqual([]);
+    const bad = await promisify(execFile)(process.execPath, ['src/cli.ts', 'erase', 'not-an-id', '--prometheus', p().url]).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toMatch(/not an install id/);
   });
 
   it('refuses anything that is not an install id (no PromQL injection)', async () => {

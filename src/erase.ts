@@ -12,7 +12,7 @@
  * head (the last ~2-3 h) are tombstoned and physically dropped at the next head compaction and
  * WAL checkpoint, until which the bare series entry can still appear in /api/v1/series.
  *
- * Standalone: node scripts/erase.ts <prometheus-url> <install-id>
+ * CLI: headcount erase <install-id> --prometheus <url>
  */
 
 /** Install ids are UUID v4, lowercase (the SDK's format); nothing else reaches PromQL. */
@@ -51,19 +51,4 @@ export async function eraseInstall(prometheusUrl: string, installId: string, opt
   await (await call(deleteUrl, 'POST', timeoutMs)).body?.cancel();
   await (await call(new URL('api/v1/admin/tsdb/clean_tombstones', base), 'POST', timeoutMs)).body?.cancel();
   return { seriesDeleted };
-}
-
-if (import.meta.main) {
-  const [url, id] = process.argv.slice(2);
-  if (url === undefined || id === undefined) {
-    process.stderr.write('usage: node scripts/erase.ts <prometheus-url> <install-id>\n');
-    process.exit(2);
-  }
-  eraseInstall(url, id).then(
-    (r) => process.stdout.write(`erased ${id}: ${r.seriesDeleted} series\n`),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
 }
