@@ -118,11 +118,11 @@ export function resourceAttributes(o: ResolvedOptions, installId: string): Recor
     'service.name': o.product,
     ...(version === undefined ? {} : { 'service.version': version, 'headcount.channel': channelOf(version) }),
     'service.instance.id': installId,
-    'headcount.deployment': deploymentKind(o.env),
-    'os.type': osType(),
-    'host.arch': hostArch(),
+    'headcount.deployment': o.simulatedHost?.deployment ?? deploymentKind(o.env),
+    'os.type': o.simulatedHost?.osType ?? osType(),
+    'host.arch': o.simulatedHost?.hostArch ?? hostArch(),
     'process.runtime.name': 'nodejs',
-    'process.runtime.version': runtimeVersion(),
+    'process.runtime.version': o.simulatedHost?.runtimeVersion ?? runtimeVersion(),
   };
 }
 

@@ -12,6 +12,14 @@ import type { Active, Preview, SendOutcome, Status } from './active.ts';
 import { DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.ts';
 import type { StateStore } from './store.ts';
 
+/** Host facts a simulated install reports instead of this machine's. */
+export interface SimulatedHost {
+  readonly osType?: string;
+  readonly hostArch?: string;
+  readonly runtimeVersion?: string;
+  readonly deployment?: 'container' | 'kubernetes' | 'other';
+}
+
 /** What `collect()` returns: raw numbers and booleans; Headcount buckets them. */
 export interface Report {
   readonly quantities?: Readonly<Record<string, number>>;
@@ -44,6 +52,11 @@ export interface HeadcountOptions {
   readonly schedule?: Partial<ScheduleOptions>;
   readonly now?: () => number;
   readonly random?: () => number;
+  /**
+   * Simulations only (`headcount simulate`): replaces the detected host facts of the resource.
+   * Products never set it; values still pass the allow-list and the collector's checks.
+   */
+  readonly simulatedHost?: SimulatedHost;
   /** Overrides CI detection (default: `ci-info`). */
   readonly ci?: CiInfo;
 }

@@ -16,9 +16,9 @@ process.on('exit', () => {
 });
 
 /** The flags the shipped Prometheus runs with (collector-config/prometheus.yml lists them). */
-export function prometheusFlags(dataDir: string, port: number): string[] {
+export function prometheusFlags(dataDir: string, port: number, configFile = prometheusConfig): string[] {
   return [
-    `--config.file=${prometheusConfig}`,
+    `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDir}`,
     '--storage.tsdb.retention.time=90d',
     '--web.enable-otlp-receiver',
@@ -93,8 +93,17 @@ export interface Prometheus {
   logs(): string;
 }
 
-export async function startPrometheus(binary: string): Promise<Prometheus> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'headcount-prom-'));
+export interface PrometheusOptions {
+  /** Config file instead of collector-config/prometheus.yml (the demo stack writes its own). */
+  readonly configFile?: string;
+  /** Flags added to the shipped set. */
+  readonly extraFlags?: readonly string[];
+  /** Data directory (default: a new temp dir). */
+  readonly dataDir?: string;
+}
+
+export async function startPrometheus(binary: string, options: PrometheusOptions = {}): Promise<Prometheus> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'headcount-prom-')));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let proc: Proc | undefined;
@@ -115,7 +124,7 @@ export async function startPrometheus(binary: string): Promise<Prometheus> {
     url,
     dataDir,
     async start() {
-      proc = launch(binary, prometheusFlags(dataDir, port), { PATH: process.env['PATH'] ?? '' });
+      proc = launch(binary, [...prometheusFlags(dataDir, port, options.configFile), ...(options.extraFlags ?? [])], { PATH: process.env['PATH'] ?? '' });
       const current = proc;
       current.child.on('exit', () => output.push(...current.output));
       await waitHealthy(`${url}/-/ready`, current, 'Prometheus');
@@ -160,6 +169,8 @@ export interface CollectorOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Run the binary through a wrapper, e.g. ['taskset', '-c', '0'] to pin it to one core. */
   readonly wrapper?: readonly string[];
+  /** Config overlays merged over otelcol.yaml, in order (e.g. otelcol.demo.yaml). */
+  readonly overlays?: readonly string[];
 }
 
 export interface Collector {
@@ -174,6 +185,8 @@ export interface Collector {
   /** OS process id while running (for RSS measurements). */
   pid(): number | undefined;
   setTokens(tokens: readonly string[]): Promise<void>;
+  /** Changes environment variables for the next `start()`. */
+  setEnv(vars: Readonly<Record<string, string>>): void;
 }
 
 /** Short intervals so tests run in seconds; everything else is the shipped otelcol.yaml. */
@@ -211,7 +224,8 @@ export async function startCollector(binary: string, options: CollectorOptions):
     storageDir,
     async start() {
       const [wrapBin, ...wrapArgs] = options.wrapper ?? [];
-      proc = wrapBin === undefined ? launch(binary, [`--config=${collectorConfig}`], env) : launch(wrapBin, [...wrapArgs, binary, `--config=${collectorConfig}`], env);
+      const args = [collectorConfig, ...(options.overlays ?? [])].map((c) => `--config=${c}`);
+      proc = wrapBin === undefined ? launch(binary, args, env) : launch(wrapBin, [...wrapArgs, binary, ...args], env);
       const current = proc;
       current.child.on('exit', () => output.push(...current.output));
       await waitHealthy(`http://127.0.0.1:${healthPort}/`, current, 'collector');
@@ -223,6 +237,9 @@ export async function startCollector(binary: string, options: CollectorOptions):
     pid: () => (proc !== undefined && proc.child.exitCode === null ? proc.child.pid : undefined),
     async setTokens(tokens) {
       await writeFile(tokenFile, `${tokens.join('\n')}\n`, { mode: 0o600 });
+    },
+    setEnv(vars) {
+      Object.assign(env, vars);
     },
   };
   await collector.start();
