@@ -315,10 +315,10 @@ export const FRESHNESS: readonly Query[] = [
   {
     id: 'last_heartbeat',
     title: 'Last heartbeat received',
-    description: 'Time of the newest heartbeat stored in the last 25 h (sampled every 5 min).',
+    description: 'Time of the newest heartbeat stored in the last 25 h (exact in the last 5 min, else to the 5-minute step).',
     unit: 'dateTimeFromNow',
     kind: 'stat',
-    expr: `max(max_over_time(timestamp(${hb()})[25h:5m])) * 1000`,
+    expr: `(max(timestamp(${hb()})) or max(max_over_time(timestamp(${hb()})[25h:5m]))) * 1000`,
   },
   {
     id: 'installs_heard_1h',
@@ -330,43 +330,48 @@ export const FRESHNESS: readonly Query[] = [
   },
 ];
 
+/** `sum(increase(m[1h]))`, 0 when the metric is absent. */
+const sumIncrease = (metric: string): string => `(sum(increase(${metric}[1h])) or vector(0))`;
+
 /**
  * Pipeline health from the collector's own metrics. The shipped otelcol.yaml turns them off
  * (`service.telemetry.metrics.level: none`); the demo overlay (otelcol.demo.yaml) serves them
- * and the demo Prometheus scrapes them (`job="otelcol"`). Empty without that scrape.
+ * and the demo Prometheus scrapes them (`job="otelcol"`). Without that scrape they read 0.
+ * Names as the collector v0.161 serves them (no `_total` suffix).
  */
+
 export const HEALTH: readonly Query[] = [
   {
     id: 'collector_accepted_per_hour',
     title: 'Accepted by the collector (per hour)',
-    description: 'Heartbeat data points and feature records the collector accepted in the last hour (after authentication).',
+    description: 'Heartbeat data points plus feature records the collector accepted in the last hour (after authentication).',
     unit: 'short',
     kind: 'timeseries',
-    expr: 'sum(increase(otelcol_receiver_accepted_metric_points_total[1h])) or vector(0)',
-    legend: 'heartbeat points',
+    expr: `${sumIncrease('otelcol_receiver_accepted_metric_points')} + ${sumIncrease('otelcol_receiver_accepted_log_records')}`,
+    legend: 'accepted',
   },
   {
     id: 'collector_refused_per_hour',
     title: 'Refused by the collector (per hour)',
-    description: 'Data points and log records the receiver refused in the last hour (memory limiter, malformed input).',
+    description: 'Data points and log records the receiver refused in the last hour (memory limiter, malformed input); 401s are not counted.',
     unit: 'short',
     kind: 'timeseries',
-    expr: 'sum(increase(otelcol_receiver_refused_metric_points_total[1h])) + sum(increase(otelcol_receiver_refused_log_records_total[1h])) or vector(0)',
+    expr: `${sumIncrease('otelcol_receiver_refused_metric_points')} + ${sumIncrease('otelcol_receiver_refused_log_records')}`,
     legend: 'refused',
   },
   {
     id: 'collector_dropped_per_hour',
-    title: 'Dropped by filters or failed exports (per hour)',
-    description: 'Heartbeats dropped by the schema filter plus data points the exporter failed to deliver to Prometheus, in the last hour.',
+    title: 'Dropped by the schema filter or failed exports (per hour)',
+    description: 'Data points and records dropped by filter/schema (outside the model) plus points the exporter failed to deliver, in the last hour.',
     unit: 'short',
     kind: 'timeseries',
-    expr: 'sum(increase(otelcol_processor_filter_datapoints_filtered_total[1h])) + sum(increase(otelcol_exporter_send_failed_metric_points_total[1h])) or vector(0)',
+    expr: `${sumIncrease('otelcol_processor_filter_datapoints_filtered')} + ${sumIncrease('otelcol_processor_filter_logs_filtered')} + ${sumIncrease('otelcol_exporter_send_failed_metric_points')}`,
     legend: 'dropped',
   },
   {
     id: 'collector_queue_size',
     title: 'Export queue (batches waiting)',
-    description: 'Batches in the collector\'s disk queue waiting for Prometheus; growing means Prometheus is down or slow.',
+    description: "Batches in the collector's disk queue waiting for Prometheus; growing means Prometheus is down or slow.",
     unit: 'short',
     kind: 'stat',
     expr: 'max(otelcol_exporter_queue_size) or vector(0)',
