@@ -68,6 +68,8 @@ function usage(): string {
     ...Object.entries(COMMANDS).map(([c, d]) => `  ${c.padEnd(width)}  ${d}`),
     '',
     '--app: a module whose default export is the product\'s HeadcountOptions.',
+    '',
+    'Maintainers (the headcount bin): report --prometheus <url> --service <name> | simulate | demo',
   ].join('\n');
 }
 
@@ -171,6 +173,10 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { app: { type: 'string' } }, allowPositionals: true, strict: false });
   if (positionals[0] === 'erase') return eraseCommand(argv, defaultIo);
+  if (positionals[0] === 'report' || positionals[0] === 'simulate' || positionals[0] === 'demo') {
+    const { runMaintainerCommand } = await import('./simulate/cli.ts');
+    return runMaintainerCommand(argv, defaultIo);
+  }
   if (typeof values.app !== 'string') {
     if (argv.includes('-h') || argv.includes('--help') || argv.length === 0) {
       defaultIo.out(usage());

@@ -192,7 +192,7 @@ export function renderReport(r: InstallBaseReport, width = 80): string {
 
   out.push(`Install base at ${new Date(r.at * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC (groups under k=${r.k} installs hidden)`);
   heading('How many');
-  stat('established_installs_7d', 'Established installs (7 d) ◀ headline');
+  stat('established_installs_7d', 'Established installs (7 d) ◀');
   stat('active_installs_24h');
   stat('active_installs_7d');
   stat('active_installs_30d');

@@ -1,6 +1,7 @@
 /**
- * The README's main command: `npm run demo` drives sample installs through the SDK into the real
- * Collector and Prometheus and prints the install base. Run small, with k=1 so nothing is hidden.
+ * The README's main command: `npm run demo` starts the demo stack, simulates a fleet with history
+ * through the SDK and prints the install base. Run small, with k=1 so nothing is hidden; CI=true
+ * must not switch the simulated senders off (they set <PREFIX>_TELEMETRY_FORCE=1).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -10,13 +11,18 @@ import { collectorBinaries } from '../scripts/stack/binaries.ts';
 const bins = await collectorBinaries();
 
 describe.skipIf(!bins.ok)('npm run demo', () => {
-  it('prints the exact number of installs it sent, and a version breakdown summing to 100 %', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['scripts/demo.ts', '--installs', '12', '--k', '1', '--seed', '3'], { timeout: 120_000 });
-    expect(stdout).toMatch(/^12 heartbeats delivered/m);
-    expect(stdout).toMatch(/^ {2}Active installs \(24 h\) +12$/m);
+  it('delivers every simulated heartbeat, reports them and shows version shares summing to 100 %', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['scripts/demo.ts', '--installs', '30', '--days', '3', '--k', '1', '--seed', '3'], {
+      timeout: 120_000,
+      env: { ...process.env, CI: 'true' },
+    });
+    const delivered = /^(\d+) heartbeats and (\d+) feature records delivered/m.exec(stdout);
+    expect(delivered).not.toBeNull();
+    expect(stdout).toMatch(/^ {2}Active installs \(30 d\) +30$/m);
     const versions = stdout.split('Versions (latest per install)\n')[1]!.split('\n\n')[0]!;
-    const shares = [...versions.matchAll(/^ {4}\S+ +([\d.]+) /gm)].map((m) => Number(m[1]));
+    const shares = [...versions.matchAll(/^ {4}\S+ +([\d.]+) %/gm)].map((m) => Number(m[1]));
     expect(shares.length).toBeGreaterThan(1);
     expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
+    expect(stdout).toContain('Prometheus API: http://127.0.0.1:');
   }, 150_000);
 });
