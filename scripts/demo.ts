@@ -96,6 +96,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
       progress: (line) => out(`  ${line}\n`),
     });
     if (result.failed > 0) throw new Error(`${result.failed} heartbeats were not delivered`);
+    await stack.scrapeCollector();
     out(`\n${result.heartbeats} heartbeats and ${result.featureRecords} feature records delivered in ${((Date.now() - started) / 1000).toFixed(1)} s.\n\n`);
     out(await installBaseReport(stack.prometheus.url, { service: app.product, k: o.k, catalog: app.catalog }));
     out(`\nPrometheus API: ${stack.prometheus.url}/api/v1/query   (try: count(count by (instance) (last_over_time(headcount_heartbeat[25h]))))\n`);

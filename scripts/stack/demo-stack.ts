@@ -29,8 +29,6 @@ export interface DemoStackOptions {
   /** Collector batch timeout (default 1s: a small fleet's day lands in one batch). */
   readonly batchTimeout?: string;
   readonly prometheusFlags?: readonly string[];
-  /** Scrape the collector's own metrics (default true). */
-  readonly scrapeCollector?: boolean;
 }
 
 export interface DemoStack {
@@ -39,6 +37,12 @@ export interface DemoStack {
   readonly token: string;
   /** Restarts the collector so data received from now on is stamped `daysAgo` days back. */
   atDaysAgo(daysAgo: number): Promise<void>;
+  /**
+   * Starts scraping the collector's own metrics (pipeline health). Call it after the history is
+   * written: scraped samples carry the wall-clock time, which makes every older sample
+   * out-of-order, and Prometheus writes no created-timestamp zero for out-of-order counters.
+   */
+  scrapeCollector(): Promise<void>;
   /** Waits (bounded) until Prometheus holds a simulated day's heartbeats and feature records. */
   waitForDay(product: string, stats: DayStats, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -61,8 +65,8 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
   const metricsPort = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'headcount-demo-prom-'));
   const configFile = join(dataDir, 'prometheus.demo.yml');
-  await writeFile(configFile, await demoPrometheusConfig(o.historyDays, o.scrapeCollector === false ? {} : { otelcol: `127.0.0.1:${metricsPort}` }));
-  const prometheus = await startPrometheus(bins.prometheus, { configFile, dataDir: join(dataDir, 'tsdb'), extraFlags: o.prometheusFlags ?? [] });
+  await writeFile(configFile, await demoPrometheusConfig(o.historyDays, {}));
+  const prometheus = await startPrometheus(bins.prometheus, { configFile, dataDir: join(dataDir, 'tsdb'), extraFlags: ['--web.enable-lifecycle', ...(o.prometheusFlags ?? [])] });
   let collector: Collector | undefined;
   try {
     collector = await startCollector(bins.collector, {
@@ -93,6 +97,12 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       shift = daysAgo;
       col.setEnv({ HEADCOUNT_DEMO_TIME_SHIFT_NS: `${BigInt(daysAgo) * BigInt(DAY_MS) * 1_000_000n}` });
       await col.start();
+    },
+    async scrapeCollector() {
+      await writeFile(configFile, await demoPrometheusConfig(o.historyDays, { otelcol: `127.0.0.1:${metricsPort}` }));
+      const res = await fetch(`${prometheus.url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`Prometheus config reload answered ${res.status}`);
+      await res.body?.cancel();
     },
     async waitForDay(product, stats, timeoutMs = 60_000) {
       // Evaluate at the end of that day's sends as stamped: wall time minus the shift.

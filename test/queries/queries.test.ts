@@ -1,0 +1,239 @@
+/**
+ * Every query of src/queries.ts, evaluated against a real Prometheus loaded through the real
+ * collector (demo variant) by the simulator driving a KNOWN scripted fleet through the real
+ * sender, with the exact numbers that fleet must give. Every rendered query is also parsed with
+ * @prometheus-io/lezer-promql and evaluated error-free.
+ *
+ * The fleet (4 simulated days, day 3 = today; acme's catalog):
+ *   A ×4  days 0-3, 1.4.0, linux/amd64/container, servers 42, sso on; export_csv 3/day; A1-A2 also
+ *         dashboard_shared 150/day from day 2
+ *   B ×2  days 0-3, 1.4.0 → 1.5.0 on day 2 (an upgrade inside every window), linux/arm64/kubernetes,
+ *         servers 500, sso off; export_csv 20/day from day 1
+ *   C ×1  days 0-3, 1.3.2, windows/amd64/other, servers 5, sso on
+ *   D ×2  day 1 only (one-off), 1.4.0, linux/amd64/container, servers 0, sso off
+ *   E ×1  day 3 only (new), 1.5.0, darwin/arm64/other, servers 3000, sso on
+ *   F ×1  days 0-1 then stops, 1.3.2, linux/amd64/other, servers 42, sso off, external_db on
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parser } from '@prometheus-io/lezer-promql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import options, { catalog } from '../../examples/acme-app/telemetry.ts';
+import { collectorBinaries } from '../../scripts/stack/binaries.ts';
+import { startDemoStack, type DemoStack } from '../../scripts/stack/demo-stack.ts';
+import { allQueries, latest, QUERIES, renderQuery, type Query } from '../../src/queries.ts';
+import { collectReport, prometheusApi, renderReport, type Evaluate, type Sample } from '../../src/report.ts';
+import type { InstallPlan } from '../../src/simulate/fleet.ts';
+import { DAY_MS, simulate, type SimulationResult } from '../../src/simulate/run.ts';
+
+const bins = await collectorBinaries();
+
+const install = (p: Partial<InstallPlan> & Pick<InstallPlan, 'days' | 'versions' | 'host'>, servers: number, sso: boolean): InstallPlan => ({
+  quantities: { servers },
+  flags: { sso_enabled: sso },
+  features: {},
+  growthPerDay: 0,
+  ...p,
+});
+const times = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
+const host = (osType: string, hostArch: string, deployment: 'container' | 'kubernetes' | 'other') => ({ osType, hostArch, deployment, runtimeVersion: '22.23' });
+const ALL = [0, 1, 2, 3];
+
+const FLEET: InstallPlan[] = [
+  ...times(4, (i) =>
+    install(
+      {
+        days: ALL,
+        versions: [[0, '1.4.0']],
+        host: host('linux', 'amd64', 'container'),
+        features: { export_csv: { from: 0, uses: 3 }, dashboard_shared: { from: 2, uses: i < 2 ? 150 : 0 } },
+      },
+      42,
+      true,
+    ),
+  ),
+  ...times(2, () =>
+    install({ days: ALL, versions: [[0, '1.4.0'], [2, '1.5.0']], host: host('linux', 'arm64', 'kubernetes'), features: { export_csv: { from: 1, uses: 20 } } }, 500, false),
+  ),
+  install({ days: ALL, versions: [[0, '1.3.2']], host: host('windows', 'amd64', 'other') }, 5, true),
+  ...times(2, () => install({ days: [1], versions: [[1, '1.4.0']], host: host('linux', 'amd64', 'container') }, 0, false)),
+  install({ days: [3], versions: [[3, '1.5.0']], host: host('darwin', 'arm64', 'other') }, 3000, true),
+  { ...install({ days: [0, 1], versions: [[0, '1.3.2']], host: host('linux', 'amd64', 'other') }, 42, false), flags: { sso_enabled: false, external_db: true } },
+];
+
+const byId = new Map(allQueries(catalog).map((q) => [q.id, q]));
+const q = (id: string): Query => {
+  const found = byId.get(id);
+  if (found === undefined) throw new Error(`no query ${id}`);
+  return found;
+};
+
+describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
+  let stack: DemoStack;
+  let stateDir: string;
+  let result: SimulationResult;
+  let evaluate: Evaluate;
+  let now: number;
+  /** The newest feature-counter sample of today and of yesterday (s). */
+  let featureAt: number;
+  let featureAtYesterday: number;
+
+  const run = async (id: string, k = 2, time = now): Promise<Sample[]> => evaluate(renderQuery(q(id), { service: 'acme', k }), time);
+  const value = async (id: string, k = 2, time = now) => (await run(id, k, time))[0]?.value;
+  const groups = async (id: string, k = 2, time = now) => {
+    const query = q(id);
+    const labels = (query.groupBy ?? '').split(', ');
+    const out: Record<string, number> = {};
+    for (const s of await run(id, k, time)) out[labels.map((l) => s.metric[l]).join(' ')] = Math.round(s.value * 1e6) / 1e6;
+    return out;
+  };
+  const pct = (n: number, of: number) => Math.round((100 * n * 1e6) / of) / 1e6;
+
+  beforeAll(async () => {
+    stack = await startDemoStack({ product: 'acme', catalog, historyDays: 4, batchTimeout: '3s' });
+    stateDir = await mkdtemp(join(tmpdir(), 'headcount-queries-'));
+    result = await simulate({
+      app: options,
+      plan: { days: 4, installs: FLEET },
+      endpoint: stack.collector.url,
+      token: stack.token,
+      seed: 1,
+      stateDir,
+      beforeDay: (_d, ago) => stack.atDaysAgo(ago),
+      afterDay: (stats) => stack.waitForDay('acme', stats),
+    });
+    await stack.scrapeCollector();
+    evaluate = prometheusApi(stack.prometheus.url);
+    now = Date.now() / 1000;
+    const newest = async (t: number) => (await evaluate('max(timestamp(headcount_feature_install_days_total))', t))[0]!.value;
+    featureAt = await newest(now);
+    // Day 2's data was in Prometheus (waitForDay) before day 3 started: read it as of then.
+    featureAtYesterday = await newest((result.days[3]!.startedAt - DAY_MS) / 1000);
+  }, 300_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('the simulator delivered the planned heartbeats and feature records', () => {
+    expect(result.failed).toBe(0);
+    expect(result.days.map((d) => d.heartbeats)).toEqual([8, 10, 7, 8]);
+    expect(result.days.map((d) => d.featureRecords)).toEqual([0, 4, 6, 8]);
+  });
+
+  it('every rendered query parses (lezer-promql) and Prometheus evaluates it without error', async () => {
+    for (const query of allQueries(catalog)) {
+      const expr = renderQuery(query, { service: 'acme', k: 5 });
+      let error = false;
+      parser.parse(expr).iterate({
+        enter: (n) => {
+          if (n.type.isError) error = true;
+        },
+      });
+      expect(error, `${query.id}: ${expr}`).toBe(false);
+      await expect(evaluate(expr, now), query.id).resolves.toBeDefined();
+    }
+    expect(new Set(allQueries(catalog).map((x) => x.id)).size).toBe(allQueries(catalog).length);
+    for (const query of QUERIES) expect(query.description.length, query.id).toBeGreaterThan(20);
+  });
+
+  it('active installs are distinct install ids: an upgrade inside the window counts once', async () => {
+    expect(await value('active_installs_24h')).toBe(8);
+    expect(await value('active_installs_7d')).toBe(11);
+    expect(await value('active_installs_30d')).toBe(11);
+    // The trap the queries avoid: counting series counts B's two versions twice.
+    const naive = await evaluate('count(last_over_time(headcount_heartbeat{job="acme"}[7d]))', now);
+    expect(naive[0]!.value).toBe(13);
+  });
+
+  it('one-off installs are apart: established + new + one-off = active (7 d)', async () => {
+    expect(await value('established_installs_7d')).toBe(8);
+    expect(await value('one_off_installs_7d')).toBe(2);
+    expect(await value('new_installs_24h')).toBe(1);
+    expect(await value('stopped_installs_7d')).toBe(1);
+  });
+
+  it('installs over time ([25h] windows: yesterday\'s heartbeats count), established and new per day', async () => {
+    const at = (daysAgo: number) => now - daysAgo * 86_400;
+    expect(await Promise.all([3, 2, 1, 0].map(async (d) => value('installs_over_time', 2, at(d))))).toEqual([8, 10, 10, 8]);
+    expect(await Promise.all([3, 2, 1, 0].map(async (d) => value('new_installs_per_day', 2, at(d))))).toEqual([8, 2, 0, 1]);
+    expect(await Promise.all([3, 2, 1, 0].map(async (d) => value('established_over_time', 2, at(d))))).toEqual([undefined, 8, 8, 8]);
+  });
+
+  it('version shares use each install\'s latest version and sum to 100 %', async () => {
+    const shares = await groups('version_share', 1);
+    expect(shares).toEqual({ '1.4.0': pct(6, 11), '1.5.0': pct(3, 11), '1.3.2': pct(2, 11) });
+    expect(Object.values(shares).reduce((a, b) => a + b, 0)).toBeCloseTo(100, 6);
+    expect(await groups('version_installs')).toEqual({ '1.4.0': 6, '1.5.0': 3, '1.3.2': 2 });
+    expect(await groups('channel_share')).toEqual({ stable: 100 });
+    // The same chain by hand: one series per install.
+    const perInstall = await evaluate(`count(count by (instance) (${renderQuery(latest(), { service: 'acme', k: 2 })}))`, now);
+    expect(perInstall[0]!.value).toBe(11);
+  });
+
+  it('version adoption over time: one heartbeat per install per day', async () => {
+    expect(await groups('version_adoption_over_time', 1)).toEqual({ '1.4.0': 4, '1.5.0': 3, '1.3.2': 1 });
+    expect(await groups('version_adoption_over_time', 1, now - 86_400)).toEqual({ '1.4.0': 4, '1.5.0': 2, '1.3.2': 1 });
+    expect(await groups('version_adoption_over_time', 1, now - 2 * 86_400)).toEqual({ '1.4.0': 8, '1.3.2': 2 });
+  });
+
+  it('small-group suppression hides every group with fewer than k installs', async () => {
+    expect(await groups('os_share', 1)).toEqual({ linux: pct(9, 11), windows: pct(1, 11), darwin: pct(1, 11) });
+    expect(await groups('os_share', 2)).toEqual({ linux: pct(9, 11) });
+    expect(await groups('version_share', 3)).toEqual({ '1.4.0': pct(6, 11), '1.5.0': pct(3, 11) });
+    expect(await groups('version_installs', 7)).toEqual({});
+    expect(await groups('quantity_servers_buckets', 2)).toEqual({ '10-99': 5, '100-999': 2, '0': 2 });
+    expect(await groups('quantity_servers_buckets', 1)).toEqual({ '10-99': 5, '100-999': 2, '0': 2, '1-9': 1, '1k-9.9k': 1 });
+    expect(await value('flag_external_db_adoption', 2)).toBeUndefined();
+    expect(await value('flag_external_db_adoption', 1)).toBe(100);
+  });
+
+  it('environment mix: arch, runtime, deployment', async () => {
+    expect(await groups('arch_share')).toEqual({ amd64: pct(8, 11), arm64: pct(3, 11) });
+    expect(await groups('runtime_share')).toEqual({ 'nodejs 22.23': 100 });
+    expect(await groups('deployment_share')).toEqual({ container: pct(6, 11), kubernetes: pct(2, 11), other: pct(3, 11) });
+  });
+
+  it('quantities and flags: bucket distribution and adoption % from latest heartbeats', async () => {
+    expect(await groups('quantity_users_buckets', 1)).toEqual({});
+    expect(await value('flag_sso_enabled_adoption')).toBeCloseTo(pct(6, 11), 6);
+  });
+
+  it('features: installs per day, estimated uses, share of active installs (read at the newest counter sample)', async () => {
+    expect(await groups('feature_installs_per_day', 2, featureAt)).toEqual({ export_csv: 6, dashboard_shared: 2 });
+    expect(await groups('feature_installs_per_day', 3, featureAt)).toEqual({ export_csv: 6 });
+    expect(await groups('feature_events_per_day', 2, featureAt)).toEqual({ export_csv: 4 * 5 + 2 * 50, dashboard_shared: 2 * 500 });
+    // Shares divide by installs active in 24 h at the same instant; the heartbeat batch may land
+    // just after the counters' (separate pipelines), so the denominator is read at that instant.
+    const active = (await value('active_installs_24h', 2, featureAt))!;
+    expect([7, 8]).toContain(active);
+    expect(await groups('feature_share', 2, featureAt)).toEqual({ export_csv: pct(6, active), dashboard_shared: pct(2, active) });
+    expect(await value('feature_export_csv_installs_per_day', 2, featureAt)).toBe(6);
+    expect(await value('feature_dashboard_shared_events_per_day', 2, featureAt)).toBe(1000);
+    expect(await value('feature_dashboard_shared_share', 2, featureAt)).toBeCloseTo(pct(2, active), 6);
+    // Yesterday: A's export_csv (day 1 uses) and B's (from day 1), no dashboard_shared yet.
+    expect(await groups('feature_installs_per_day', 1, featureAtYesterday)).toEqual({ export_csv: 6 });
+  });
+
+  it('freshness and pipeline health', async () => {
+    const last = (await value('last_heartbeat'))!;
+    expect(last / 1000).toBeGreaterThan(result.days[3]!.startedAt / 1000 - 1);
+    expect(last / 1000).toBeLessThanOrEqual(now);
+    expect(await value('installs_heard_1h')).toBe(8);
+    expect(await value('collector_queue_size')).toBe(0);
+    for (const id of ['collector_accepted_per_hour', 'collector_refused_per_hour', 'collector_dropped_per_hour']) {
+      expect(await value(id), id).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('the terminal report shows the same numbers', async () => {
+    const text = renderReport(await collectReport(evaluate, { service: 'acme', k: 2, catalog, time: now }));
+    expect(text).toMatch(/Established installs \(7 d\) ◀ +8$/m);
+    expect(text).toMatch(/One-off installs \(7 d, not counted\) +2$/m);
+    expect(text).toMatch(/^ {4}linux +81\.8 %/m);
+    expect(text).not.toMatch(/^ {4}darwin/m);
+    expect(text).toMatch(/^ {4}export_csv +6 /m);
+  });
+});
