@@ -417,14 +417,13 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     if (stopped || unauthorized) return;
     nextSendAt = o.now() + delay;
     timer = unrefTimer(() => {
-      void run(false).then(async (outcome) => {
-        if (outcome.sent || !known?.lastSentAt) {
-          // Sent, or failed and released: next try after a full interval or a retry cycle.
-          schedule(outcome.sent ? nextDelay(o.now(), known?.lastSentAt, s, o.random) : s.retryCycleMs + between(0, s.jitterMs, o.random));
-        } else {
-          const state = known ?? (await readState().catch(() => undefined));
-          schedule(nextDelay(o.now(), state?.lastSentAt, s, o.random));
-        }
+      void run(false).then((outcome) => {
+        const now = o.now();
+        const lastSentAt = known?.lastSentAt;
+        // Sent, or another replica sent in this interval: wait out the interval. Otherwise the
+        // cycle failed and was given back: try again after a retry cycle, never sooner.
+        const covered = outcome.sent || (lastSentAt !== undefined && now - lastSentAt < s.intervalMs);
+        schedule(covered ? nextDelay(now, lastSentAt, s, o.random) : s.retryCycleMs + between(0, s.jitterMs, o.random));
       });
     }, delay);
   };

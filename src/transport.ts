@@ -85,8 +85,11 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
     }
     // A private agent per request: no pooled sockets outlive it, nothing shared with the host.
     const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+    const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    let deadline: NodeJS.Timeout | undefined;
     const finish = done;
     done = (result: SendResult) => {
+      clearTimeout(deadline);
       agent.destroy();
       finish(result);
     };
@@ -94,7 +97,7 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
       ...urlToHttpOptions(url),
       method: 'POST',
       agent,
-      timeout: options.timeoutMs ?? REQUEST_TIMEOUT_MS,
+      timeout: timeoutMs,
       headers: {
         'content-type': 'application/x-protobuf',
         'content-encoding': 'gzip',
@@ -103,6 +106,10 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
         'user-agent': options.userAgent,
       },
     });
+    // `timeout` above fires only when the socket goes quiet; this bounds the whole exchange, so a
+    // server that trickles bytes cannot keep a request (and the heartbeat cycle) pending.
+    deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
+    deadline.unref();
     if (options.ref !== true) req.on('socket', (socket) => socket.unref());
     req.on('timeout', () => {
       req.destroy(new Error('timeout'));
@@ -116,10 +123,17 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
         received += chunk.length;
         if (received > MAX_RESPONSE_BYTES) res.destroy();
       });
-      res.on('error', () => undefined);
+      res.on('error', (error: NodeJS.ErrnoException) => {
+        done({ kind: 'retryable', status: 0, error: error.code ?? error.message });
+      });
       res.on('close', () => {
-        const retryAfter: string | undefined = res.headers['retry-after'];
-        done(classify(res.statusCode ?? 0, retryAfter));
+        const status = res.statusCode ?? 0;
+        // Cut off mid-body (deadline, reset): the server's answer is unknown, so try again.
+        if (!res.complete && received <= MAX_RESPONSE_BYTES) {
+          done({ kind: 'retryable', status: 0, error: 'response cut off' });
+          return;
+        }
+        done(classify(status, res.headers['retry-after']));
       });
     });
     req.end(wire);

@@ -105,6 +105,16 @@ describe('delivery to a real local HTTP server', () => {
     void h;
   });
 
+  it('bounds the whole exchange: a server that trickles its answer is cut off at the timeout', async () => {
+    server.fallback = { status: 200, trickle: true };
+    const { post } = await import('../src/transport.ts');
+    const t0 = Date.now();
+    const r = await post({ url: `${server.url}/v1/metrics`, token: TOKEN, body: new Uint8Array([1]), userAgent: 't', timeoutMs: 300 });
+    // A 200 status line whose body never ends is not a delivery.
+    expect(r.kind).toBe('retryable');
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+
   it('parses Retry-After as seconds or a date', () => {
     expect(parseRetryAfter('120')).toBe(120_000);
     expect(parseRetryAfter(new Date(Date.now() + 60_000).toUTCString())).toBeGreaterThan(58_000);
@@ -126,6 +136,26 @@ describe('schedule', () => {
     expect(server.requests.filter((r) => r.path === '/v1/metrics')).toHaveLength(1);
     const status = await second.status();
     expect(status.nextSendAt! - status.lastSentAt!).toBeGreaterThanOrEqual(24 * 3600_000);
+  });
+
+  it('after a failed cycle, the next try waits a retry cycle (not the start delay) even when an earlier send exists', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const schedule = { firstDelayMs: [0, 0] as const, maxAttempts: 1, retryCycleMs: 400, jitterMs: 0, baseBackoffMs: 5, maxBackoffMs: 5 };
+    const opts = onOptions(server.url, { now: () => now, schedule });
+    expect((await track(createHeadcount(opts)).sendNow()).sent).toBe(true);
+    // Two days later the collector is down; a restarted install sends at once, fails, then waits.
+    now += 2 * 24 * 3600_000;
+    server.fallback = { status: 503 };
+    server.requests.length = 0;
+    const h = track(createHeadcount({ ...opts }));
+    h.start();
+    await server.waitFor(1);
+    await new Promise((r) => setTimeout(r, 1_000));
+    // One try at start, then one per 400 ms retry cycle: 2-4 requests, not a tight loop.
+    expect(server.requests.length).toBeGreaterThanOrEqual(2);
+    expect(server.requests.length).toBeLessThanOrEqual(4);
+    const status = await h.status();
+    expect(status.nextSendAt! - Date.now()).toBeLessThanOrEqual(400);
   });
 
   it('replicas sharing one store send one heartbeat per cycle', async () => {

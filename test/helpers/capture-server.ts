@@ -19,6 +19,8 @@ export interface Reply {
   readonly headers?: Record<string, string>;
   /** Never answer (the client must time out). */
   readonly hang?: boolean;
+  /** Answer the status line, then send one body byte every 50 ms, never ending. */
+  readonly trickle?: boolean;
 }
 
 export interface CaptureServer {
@@ -45,6 +47,12 @@ export async function startCaptureServer(): Promise<CaptureServer> {
       for (const w of waiters.splice(0)) w();
       const reply = queue.shift() ?? api.fallback;
       if (reply.hang) return;
+      if (reply.trickle) {
+        res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
+        const drip = setInterval(() => res.write('.'), 50);
+        res.on('close', () => clearInterval(drip));
+        return;
+      }
       res.writeHead(reply.status, reply.headers ?? {});
       res.end();
     });
