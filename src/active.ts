@@ -8,7 +8,7 @@ import { bucketOf } from './bucket.ts';
 import { variableNames, type Settings } from './config.ts';
 import { channelOf, deploymentKind, hostArch, normaliseVersion, osType, runtimeVersion } from './environment.ts';
 import type { ResolvedOptions } from './headcount.ts';
-import { appendLedger, loadPendingFeatures, savePendingFeatures, sha256 } from './local.ts';
+import { appendLedger, loadPendingFeatures, mergeDayCounts, savePendingFeatures, sha256, type DayCounts } from './local.ts';
 import { allowListFor, FLAG_PREFIX, QUANTITY_PREFIX, SCHEMA_VERSION, type AllowList } from './otlp/allowlist.ts';
 import { buildBodies, type Bodies, type FeatureDay } from './otlp/pipeline.ts';
 import { RedactionCounter } from './otlp/redacting.ts';
@@ -213,7 +213,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
 
   // Feature counts: today's live in `counts`; earlier days wait here until a heartbeat takes them.
   let today = utcDay(o.now());
-  const pending = new Map<number, Map<string, number>>();
+  const pending: DayCounts = new Map();
   const MAX_PENDING_DAYS = 31;
 
   const rollOver = (now: number) => {
@@ -233,26 +233,27 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     }
     while (pending.size > MAX_PENDING_DAYS) pending.delete(Math.min(...pending.keys()));
   };
-  const takePending = (): Map<number, Map<string, number>> => {
-    const taken = new Map(pending);
+  const takePending = (): DayCounts => {
+    const taken: DayCounts = new Map(pending);
     pending.clear();
     return taken;
   };
-  const restorePending = (taken: Map<number, Map<string, number>>) => {
-    for (const [day, m] of taken) {
-      const into = pending.get(day) ?? new Map<string, number>();
-      for (const [f, n] of m) into.set(f, (into.get(f) ?? 0) + n);
-      pending.set(day, into);
-    }
-  };
-  const featureDays = (taken: Map<number, Map<string, number>>): FeatureDay[] =>
+  const restorePending = (taken: DayCounts) => mergeDayCounts(pending, taken);
+  const featureDays = (taken: DayCounts): FeatureDay[] =>
     [...taken].flatMap(([day, m]) =>
       [...m].flatMap(([feature, n]) => {
         const uses = bucketOf(n);
         return uses === undefined || uses === '0' ? [] : [{ day, feature, uses }];
       }),
     );
-  for (const [day, m] of loadPendingFeatures(o.stateDir)) restorePending(new Map([[day, m]]));
+  // Counts a previous run saved at shutdown. Only a running sender (start or a send) takes them
+  // over and removes the file; a one-off `status`/`preview` (the CLI) must leave them in place.
+  let adopted = false;
+  const adoptSavedFeatures = () => {
+    if (adopted) return;
+    adopted = true;
+    restorePending(loadPendingFeatures(o.stateDir));
+  };
 
   const scheduleMidnight = () => {
     midnight = unrefTimer(() => {
@@ -377,6 +378,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
 
   const cycle = async (force: boolean): Promise<SendOutcome> => {
     if (unauthorized) return { sent: false, reason: 'the collector refused the token; restart to try again' };
+    adoptSavedFeatures();
     const claimed = await claim(force);
     if (claimed === undefined) return { sent: false, reason: 'a heartbeat was already sent in this interval' };
     rollOver(o.now());
@@ -430,6 +432,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
 
   return {
     start() {
+      adoptSavedFeatures();
       scheduleMidnight();
       void readState()
         .then((state) => {
@@ -462,7 +465,10 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     async preview() {
       rollOver(o.now());
       const state = await readState().catch(() => undefined);
-      const days = featureDays(pending);
+      const shown: DayCounts = new Map();
+      mergeDayCounts(shown, pending);
+      if (!adopted) mergeDayCounts(shown, loadPendingFeatures(o.stateDir, false));
+      const days = featureDays(shown);
       const bodies = await heartbeatBodies(o, state?.installId ?? PREVIEW_INSTALL_ID, days, allow, new RedactionCounter());
       return { enabled: true, reason: settings.reason, requests: previewRequests(settings.endpoint ?? '', bodies) };
     },

@@ -71,17 +71,24 @@ export async function readLedger(dir: string): Promise<LedgerEntry[]> {
   }
 }
 
-type PendingFeatures = Map<number, Map<string, number>>;
+/** Feature uses by UTC day (ms) and feature name. */
+export type DayCounts = Map<number, Map<string, number>>;
+type PendingFeatures = DayCounts;
+
+/** Adds `from`'s per-day feature counts into `into`. */
+export function mergeDayCounts(into: DayCounts, from: DayCounts): void {
+  for (const [day, m] of from) {
+    const target = into.get(day) ?? new Map<string, number>();
+    for (const [f, n] of m) target.set(f, (target.get(f) ?? 0) + n);
+    into.set(day, target);
+  }
+}
 
 /** Feature counts that could not be sent at shutdown, kept for the next run (after consent only). */
 export async function savePendingFeatures(dir: string, pending: PendingFeatures): Promise<void> {
   if (pending.size === 0) return;
   const merged = loadPendingFeatures(dir, false);
-  for (const [day, m] of pending) {
-    const into = merged.get(day) ?? new Map<string, number>();
-    for (const [f, n] of m) into.set(f, (into.get(f) ?? 0) + n);
-    merged.set(day, into);
-  }
+  mergeDayCounts(merged, pending);
   const json = [...merged].map(([day, m]) => [day, Object.fromEntries(m)]);
   await fsp().mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(path().join(dir, 'pending-features.json'), `${JSON.stringify(json)}\n`);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHeadcount, MemoryStateStore, type Headcount } from '../src/index.ts';
@@ -218,5 +218,26 @@ describe('shutdown', () => {
     const logs = server.requests.filter((r) => r.path === '/v1/logs');
     expect(logs).toHaveLength(1);
     expect(logs[0]!.body.toString('latin1')).toContain('export_csv');
+  });
+
+  it('status and preview (the CLI) leave saved counts on disk for the running sender', async () => {
+    server.fallback = { status: 503 };
+    const opts = onOptions(server.url, { schedule: { maxAttempts: 1, firstDelayMs: [0, 0] } });
+    const first = track(createHeadcount(opts));
+    await first.sendNow();
+    first.feature('export_csv');
+    await first.shutdown({ timeoutMs: 500 });
+    const saved = join(opts.stateDir!, 'pending-features.json');
+    expect(existsSync(saved)).toBe(true);
+    const cli = track(createHeadcount(opts));
+    await cli.status();
+    const preview = await cli.preview();
+    expect(JSON.stringify(preview.requests.map((r) => r.readable))).toContain('export_csv');
+    expect(existsSync(saved)).toBe(true);
+    server.fallback = { status: 200 };
+    server.requests.length = 0;
+    await track(createHeadcount(opts)).sendNow();
+    expect(server.requests.filter((r) => r.path === '/v1/logs').map((r) => r.body.toString('latin1')).join()).toContain('export_csv');
+    expect(existsSync(saved)).toBe(false);
   });
 });
