@@ -13,7 +13,7 @@ import { allowListFor, FLAG_PREFIX, QUANTITY_PREFIX, SCHEMA_VERSION, type AllowL
 import { buildBodies, type Bodies, type FeatureDay } from './otlp/pipeline.ts';
 import { RedactionCounter } from './otlp/redacting.ts';
 import { backoffDelay, DAY_MS, nextDelay, unrefTimer, utcDay, between } from './schedule.ts';
-import { CorruptStateError, FileStateStore, MemoryStateStore, newInstallId, type InstallState, type StateStore } from './store.ts';
+import { CorruptStateError, FileStateStore, LockTimeoutError, MemoryStateStore, newInstallId, type InstallState, type StateStore } from './store.ts';
 import { encodeBody, post, type SendResult } from './transport.ts';
 import { VERSION } from './version.ts';
 
@@ -283,10 +283,13 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     }
   };
 
-  const casState = async (expected: InstallState | undefined, next: InstallState): Promise<boolean> => {
+  /** false: another writer changed the state first; 'busy': a replica held the lock throughout. */
+  const casState = async (expected: InstallState | undefined, next: InstallState): Promise<boolean | 'busy'> => {
     try {
       return await store.compareAndSet(expected, next);
     } catch (error) {
+      // A replica holding the lock is not a broken store: it is sending this cycle's heartbeat.
+      if (error instanceof LockTimeoutError) return 'busy';
       fallBackToMemory(`state could not be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       return store.compareAndSet(known, next);
     }
@@ -303,7 +306,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       const next: InstallState = rotate
         ? { installId: newInstallId(), idCreatedAt: now, lastSentAt: now }
         : { installId: current.installId, idCreatedAt: current.idCreatedAt, lastSentAt: now };
-      if (await casState(current, next)) {
+      const won = await casState(current, next);
+      if (won === 'busy') return undefined;
+      if (won) {
         known = next;
         return { state: next, previous: current };
       }
@@ -316,7 +321,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     const back: InstallState = previous?.lastSentAt === undefined
       ? { installId: claimed.installId, idCreatedAt: claimed.idCreatedAt }
       : { installId: claimed.installId, idCreatedAt: claimed.idCreatedAt, lastSentAt: previous.lastSentAt };
-    if (await casState(claimed, back).catch(() => false)) known = back;
+    if ((await casState(claimed, back).catch(() => false)) === true) known = back;
   };
 
   const wait = (ms: number, keepAlive: boolean) =>

@@ -137,11 +137,16 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
         await writePreference(o.stateDir, 'enabled');
         io.out(`telemetry enabled for ${o.product} (still needs ${o.envPrefix}TELEMETRY_TOKEN)`);
         return 0;
-      case 'disable':
+      case 'disable': {
+        const previous = await store.read().catch(() => undefined);
         await writePreference(o.stateDir, 'disabled');
         await store.clear();
-        io.out(`telemetry disabled for ${o.product}; the install id was deleted`);
+        // The deleted id is printed once: it is what a maintainer needs for `headcount erase`.
+        const erased = previous === undefined ? 'there was no install id' : `install id ${previous.installId} deleted (ask the maintainer to erase its data with it)`;
+        io.out(`telemetry disabled for ${o.product} in ${o.stateDir}; ${erased}`);
+        io.out('this applies to processes that use this state dir (run as the service user, or set the same state dir)');
         return 0;
+      }
       case 'reset-id':
         await store.clear();
         io.out('install id forgotten; the next heartbeat uses a new one');

@@ -34,6 +34,12 @@ export interface Settings {
   readonly token: string | undefined;
   /** Print bodies instead of sending them. */
   readonly debug: boolean;
+  /**
+   * The operator switched telemetry off explicitly (DO_NOT_TRACK, `<PREFIX>_TELEMETRY_DISABLED`,
+   * `headcount disable`): the install id is deleted. Other reasons to be off (no token, CI,
+   * NODE_ENV, offline) keep it, so a product's side commands don't make one install count twice.
+   */
+  readonly optedOut: boolean;
   readonly warnings: readonly string[];
 }
 
@@ -95,12 +101,13 @@ export function resolveSettings(input: ResolveInput): Settings {
   const { env, envPrefix } = input;
   const v = variableNames(envPrefix);
   const warnings: string[] = [];
-  const off = (reason: string): Settings => ({
+  const off = (reason: string, optedOut = false): Settings => ({
     enabled: false,
     reason,
     endpoint: undefined,
     token: undefined,
     debug: false,
+    optedOut,
     warnings,
   });
   const bool = (name: string): boolean | undefined => {
@@ -110,11 +117,11 @@ export function resolveSettings(input: ResolveInput): Settings {
   };
 
   const dnt = bool(v.doNotTrack);
-  if (dnt === true) return off(`${v.doNotTrack} is set`);
+  if (dnt === true) return off(`${v.doNotTrack} is set`, true);
   if (warnings.length > 0) return off(`${v.doNotTrack} has an invalid value (safe choice: off)`);
 
   const disabled = bool(v.disabled);
-  if (disabled === true) return off(`${v.disabled} is set`);
+  if (disabled === true) return off(`${v.disabled} is set`, true);
   if (env[v.disabled]?.trim() && disabled === undefined) return off(`${v.disabled} has an invalid value (safe choice: off)`);
 
   const offline = bool(v.offline);
@@ -141,7 +148,7 @@ export function resolveSettings(input: ResolveInput): Settings {
   const forced = bool(v.force);
   if (env[v.force]?.trim() && forced === undefined) return off(`${v.force} has an invalid value (safe choice: off)`);
   const preference = input.readPreference();
-  if (preference === 'disabled') return off(`disabled by \`headcount disable\` (persisted preference)`);
+  if (preference === 'disabled') return off(`disabled by \`headcount disable\` (persisted preference)`, true);
   const explicitOn = forced === true || preference === 'enabled';
   if (!explicitOn && input.ci.isCI) {
     return off(`CI detected (${input.ci.name ?? 'CI variable'}); set ${v.force}=1 to send from CI`);
@@ -159,6 +166,7 @@ export function resolveSettings(input: ResolveInput): Settings {
     endpoint: endpoint.replace(/\/+$/, ''),
     token,
     debug,
+    optedOut: false,
     warnings,
   };
 }

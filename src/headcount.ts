@@ -10,7 +10,7 @@ import { SERVICE_NAME_PATTERN } from './patterns.ts';
 import { readPreference } from './local.ts';
 import type { Active, Preview, SendOutcome, Status } from './active.ts';
 import { DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.ts';
-import type { StateStore } from './store.ts';
+import type { InstallState, StateStore } from './store.ts';
 
 /** Host facts a simulated install reports instead of this machine's. */
 export interface SimulatedHost {
@@ -205,7 +205,7 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
       if (started) return;
       started = true;
       if (!settings.enabled) {
-        forgetInstallIfPresent(o);
+        if (settings.optedOut) forgetInstall(o);
         return;
       }
       // The notice comes before any data: the first heartbeat is seconds away.
@@ -225,7 +225,7 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
       const a = await inactive();
       if (a !== undefined) return a.status();
       // Answered here: importing active.ts would load zod and the OTel SDK before consent.
-      return offStatus(o, settings);
+      return offStatus(o, settings, await storedState(o));
     },
     async preview() {
       const m = await import('./active.ts');
@@ -245,8 +245,14 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
   };
 }
 
+/** The stored install state, read only (an id may outlive consent until an explicit opt-out). */
+async function storedState(o: ResolvedOptions): Promise<InstallState | undefined> {
+  const { FileStateStore } = await import('./store.ts');
+  return (o.store ?? new FileStateStore(o.stateDir)).read().catch(() => undefined);
+}
+
 /** Status while off, built without loading the active part. */
-function offStatus(o: ResolvedOptions, settings: Settings): Status {
+function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState | undefined): Status {
   return {
     enabled: false,
     reason: settings.reason,
@@ -257,9 +263,9 @@ function offStatus(o: ResolvedOptions, settings: Settings): Status {
     stateDir: o.stateDir,
     store: o.store === undefined ? 'file' : 'custom',
     storeNote: undefined,
-    installId: undefined,
-    idCreatedAt: undefined,
-    lastSentAt: undefined,
+    installId: state?.installId,
+    idCreatedAt: state?.idCreatedAt,
+    lastSentAt: state?.lastSentAt,
     nextSendAt: undefined,
     redactions: { total: 0, entries: [] },
     lastResult: undefined,
@@ -283,16 +289,23 @@ export function acceptedCatalog(o: ResolvedOptions, settings: Settings): Setting
     endpoint: undefined,
     token: undefined,
     debug: false,
+    optedOut: false,
     warnings: settings.warnings,
   };
 }
 
 /**
- * Telemetry switched off: forget the install id, so turning it back on starts a fresh,
- * unlinkable one. Only the default file store is touched, and only if the file exists.
+ * Telemetry switched off by the operator: forget the install id, so turning it back on starts a
+ * fresh, unlinkable one. The default file store is touched only if its file exists; a product's
+ * own store is asked to clear (errors ignored: nothing will be sent either way).
  */
-function forgetInstallIfPresent(o: ResolvedOptions): void {
-  if (o.store !== undefined) return;
+function forgetInstall(o: ResolvedOptions): void {
+  if (o.store !== undefined) {
+    void Promise.resolve()
+      .then(() => o.store?.clear())
+      .catch(() => undefined);
+    return;
+  }
   const file = path().join(o.stateDir, 'state.json');
   try {
     if (fs().existsSync(file)) fs().rmSync(file, { force: true });

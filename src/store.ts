@@ -55,6 +55,11 @@ export class CorruptStateError extends Error {
   override readonly name = 'CorruptStateError';
 }
 
+/** Another process (a replica) held the state lock too long: this compare-and-set lost. */
+export class LockTimeoutError extends Error {
+  override readonly name = 'LockTimeoutError';
+}
+
 /** Writes `data` to `file` atomically: a temp file beside it, then rename. */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
   const { rename, rm, writeFile } = fsp();
@@ -140,7 +145,7 @@ export class FileStateStore implements StateStore {
           await rm(lockPath, { force: true });
           continue;
         }
-        if (Date.now() > deadline) throw new Error(`${lockPath} is held by another process`, { cause: error });
+        if (Date.now() > deadline) throw new LockTimeoutError(`${lockPath} is held by another process`, { cause: error });
         await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
       }
     }

@@ -86,7 +86,6 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
     // A private agent per request: no pooled sockets outlive it, nothing shared with the host.
     const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
     const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
-    let deadline: NodeJS.Timeout | undefined;
     const finish = done;
     done = (result: SendResult) => {
       clearTimeout(deadline);
@@ -108,7 +107,7 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
     });
     // `timeout` above fires only when the socket goes quiet; this bounds the whole exchange, so a
     // server that trickles bytes cannot keep a request (and the heartbeat cycle) pending.
-    deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
+    const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
     deadline.unref();
     if (options.ref !== true) req.on('socket', (socket) => socket.unref());
     req.on('timeout', () => {

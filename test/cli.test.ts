@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.ts';
@@ -49,8 +49,13 @@ describe('headcount CLI (mounted with runCli)', () => {
     const opts = onOptions(server.url);
     const h = createHeadcount(opts);
     await h.sendNow();
-    expect((await h.status()).installId).toBeDefined();
-    expect((await cli(['disable'], opts)).out).toMatch(/disabled/);
+    const id = (await h.status()).installId;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const disabled = (await cli(['disable'], opts)).out;
+    // It names the state dir it wrote and the id it deleted (needed to ask for erasure).
+    expect(disabled).toContain(opts.stateDir!);
+    expect(disabled).toContain(id!);
+    expect(existsSync(join(opts.stateDir!, 'state.json'))).toBe(false);
     const after = createHeadcount(opts);
     expect(after.settings.enabled).toBe(false);
     expect(after.settings.reason).toMatch(/headcount disable/);

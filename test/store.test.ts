@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHeadcount, FileStateStore } from '../src/index.ts';
+import { createHeadcount, FileStateStore, MemoryStateStore } from '../src/index.ts';
 import { appendLedger, readLedger } from '../src/local.ts';
 import { startCaptureServer, type CaptureServer } from './helpers/capture-server.ts';
 import { onOptions, tempDir } from './helpers/sender.ts';
@@ -61,6 +61,51 @@ describe('recovery', () => {
     const off = createHeadcount({ ...opts, env: { ...opts.env, ACME_TELEMETRY_DISABLED: '1' } });
     off.start();
     expect(existsSync(join(opts.stateDir!, 'state.json'))).toBe(false);
+  });
+
+  it('is kept when telemetry is merely not on here (no token, CI, NODE_ENV): one install stays one id', async () => {
+    const opts = onOptions(server.url);
+    const on = createHeadcount(opts);
+    await on.sendNow();
+    const id = (await on.status()).installId;
+    await on.shutdown();
+    for (const h of [
+      createHeadcount({ ...opts, env: {} }),
+      createHeadcount({ ...opts, ci: { isCI: true, name: 'GitHub Actions' } }),
+      createHeadcount({ ...opts, env: { ...opts.env, NODE_ENV: 'development' } }),
+      createHeadcount({ ...opts, env: { ...opts.env, ACME_OFFLINE: '1' } }),
+    ]) {
+      h.start();
+      expect(h.settings.enabled).toBe(false);
+      expect((await h.status()).installId).toBe(id);
+    }
+    expect(existsSync(join(opts.stateDir!, 'state.json'))).toBe(true);
+  });
+
+  it('a state lock held by a replica is a lost round, not a broken store', async () => {
+    const opts = onOptions(server.url);
+    mkdirSync(opts.stateDir!, { recursive: true });
+    const lock = join(opts.stateDir!, 'state.json.lock');
+    writeFileSync(lock, '');
+    // A live replica: its lock stays fresh (a stale one, > 10 s old, would be broken).
+    const alive = setInterval(() => utimesSync(lock, new Date(), new Date()), 500);
+    const h = createHeadcount(opts);
+    const outcome = await h.sendNow().finally(() => clearInterval(alive));
+    expect(outcome.sent).toBe(false);
+    expect((await h.status()).store).toBe('file');
+    expect(server.requests).toHaveLength(0);
+    await h.shutdown();
+  }, 20_000);
+
+  it("a product's own store is cleared on an explicit opt-out", async () => {
+    const store = new MemoryStateStore();
+    const on = createHeadcount(onOptions(server.url, { store }));
+    await on.sendNow();
+    expect(await store.read()).toBeDefined();
+    const off = createHeadcount(onOptions(server.url, { store, env: { DO_NOT_TRACK: '1' } }));
+    off.start();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await store.read()).toBeUndefined();
   });
 });
 
