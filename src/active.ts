@@ -345,8 +345,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     const once = mode === 'flush';
     const url = `${settings.endpoint}/v1/${signal}`;
     if (settings.debug) {
-      o.log(`debug (${variableNames(o.envPrefix).debug}): not sending ${body.byteLength} bytes to ${url}, sha256 ${sha256(body)}, protobuf base64 ${Buffer.from(body).toString('base64')}`);
-      return 'sent';
+      // Only the shutdown flush gets here (heartbeats print in `printInsteadOfSending`).
+      o.log(`debug (${variableNames(o.envPrefix).debug}=1): not sending POST ${url}, ${body.byteLength} B protobuf, sha256 ${sha256(body)}`);
+      return 'stopped';
     }
     // Yield between the CPU-bound steps (build, compress, request), so none stalls the host long.
     await yieldToLoop();
@@ -381,8 +382,25 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     return 'exhausted';
   };
 
+  /**
+   * Debug mode: print what a heartbeat would send, as readable OTLP/JSON with the exact body's
+   * size and hash. Nothing is claimed or written, so the real heartbeat is not used up and
+   * feature counts stay pending for when debug is switched off.
+   */
+  const printInsteadOfSending = async (): Promise<SendOutcome> => {
+    rollOver(o.now());
+    const state = await readState().catch(() => undefined);
+    const bodies = await heartbeatBodies(o, state?.installId ?? PREVIEW_INSTALL_ID, featureDays(pending), allow, redactions);
+    for (const r of previewRequests(settings.endpoint ?? '', bodies)) {
+      o.log(`debug (${variableNames(o.envPrefix).debug}=1): not sending POST ${r.url}, ${r.body.byteLength} B protobuf (${r.wireBytes} B gzip), sha256 ${r.sha256}: ${JSON.stringify(r.readable)}`);
+    }
+    lastResult = `${new Date(o.now()).toISOString()} debug: printed, not sent`;
+    return { sent: false, reason: lastResult };
+  };
+
   const cycle = async (force: boolean): Promise<SendOutcome> => {
     if (unauthorized) return { sent: false, reason: 'the collector refused the token; restart to try again' };
+    if (settings.debug) return printInsteadOfSending();
     adoptSavedFeatures();
     const claimed = await claim(force);
     if (claimed === undefined) return { sent: false, reason: 'a heartbeat was already sent in this interval' };
@@ -430,7 +448,8 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
         // Sent, or another replica sent in this interval: wait out the interval. Otherwise the
         // cycle failed and was given back: try again after a retry cycle, never sooner.
         const covered = outcome.sent || (lastSentAt !== undefined && now - lastSentAt < s.intervalMs);
-        schedule(covered ? nextDelay(now, lastSentAt, s, o.random) : s.retryCycleMs + between(0, s.jitterMs, o.random));
+        if (settings.debug) schedule(s.intervalMs + between(0, s.jitterMs, o.random));
+        else schedule(covered ? nextDelay(now, lastSentAt, s, o.random) : s.retryCycleMs + between(0, s.jitterMs, o.random));
       });
     }, delay);
   };

@@ -115,6 +115,23 @@ describe('delivery to a real local HTTP server', () => {
     expect(Date.now() - t0).toBeLessThan(2_000);
   });
 
+  it('debug prints readable bodies instead of sending, and does not use up the day\'s heartbeat', async () => {
+    const lines: string[] = [];
+    const opts = onOptions(server.url, { log: (l) => lines.push(l) });
+    const debug = track(createHeadcount({ ...opts, env: { ...opts.env, ACME_TELEMETRY_DEBUG: '1' } }));
+    debug.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.requests).toHaveLength(0);
+    const printed = lines.filter((l) => l.startsWith('debug (ACME_TELEMETRY_DEBUG=1): not sending POST'));
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toContain('"quantity.servers"');
+    expect(printed[0]).toContain(`${server.url}/v1/metrics`);
+    expect(existsSync(join(opts.stateDir!, 'state.json'))).toBe(false);
+    await debug.shutdown();
+    // Debug off again: the real heartbeat goes out at once.
+    expect((await track(createHeadcount(opts)).sendNow()).sent).toBe(true);
+  });
+
   it('parses Retry-After as seconds or a date', () => {
     expect(parseRetryAfter('120')).toBe(120_000);
     expect(parseRetryAfter(new Date(Date.now() + 60_000).toUTCString())).toBeGreaterThan(58_000);
