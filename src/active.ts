@@ -87,7 +87,7 @@ export function reportAttributes(report: unknown, o: ResolvedOptions): Record<st
   }
   for (const [name, value] of Object.entries(parsed.data.quantities ?? {})) {
     if (!o.catalog.quantities.has(name)) {
-      o.log(`collect(): quantity ${JSON.stringify(name.slice(0, 64))} is not declared in the catalog; left out`);
+      o.warnUndeclared('collect(): quantity', name);
       continue;
     }
     const bucket = typeof value === 'number' ? bucketOf(value) : undefined;
@@ -99,7 +99,7 @@ export function reportAttributes(report: unknown, o: ResolvedOptions): Record<st
   }
   for (const [name, value] of Object.entries(parsed.data.flags ?? {})) {
     if (!o.catalog.flags.has(name)) {
-      o.log(`collect(): flag ${JSON.stringify(name.slice(0, 64))} is not declared in the catalog; left out`);
+      o.warnUndeclared('collect(): flag', name);
       continue;
     }
     if (typeof value !== 'boolean') {

@@ -4,7 +4,7 @@
  * opted in does it import the active part (OTel SDK, transport, store writes).
  */
 import { fs, nodeModule, os, path } from './builtins.ts';
-import { catalogFingerprint, type Catalog } from './catalog.ts';
+import { catalogFingerprint, NAME_PATTERN, type Catalog } from './catalog.ts';
 import { envPrefixFor, resolveSettings, variableNames, type CiInfo, type Env, type Settings } from './config.ts';
 import { SERVICE_NAME_PATTERN } from './patterns.ts';
 import { readPreference } from './local.ts';
@@ -84,6 +84,12 @@ export interface ResolvedOptions extends HeadcountOptions {
   readonly env: Env;
   readonly stateDir: string;
   readonly log: (line: string) => void;
+  /**
+   * Warns once about a name the catalog does not declare (`feature()`, `collect()`). At most
+   * `MAX_UNDECLARED_WARNINGS` distinct names are reported, so dynamic names cannot flood the
+   * host's logs or crowd out other warnings; a name is shown only if shaped like a catalog name.
+   */
+  readonly warnUndeclared: (what: string, name: unknown) => void;
   readonly now: () => number;
   readonly random: () => number;
   readonly scheduleOptions: ScheduleOptions;
@@ -92,6 +98,16 @@ export interface ResolvedOptions extends HeadcountOptions {
 }
 
 export const DEFAULT_COLLECT_TIMEOUT_MS = 5_000;
+export const MAX_UNDECLARED_WARNINGS = 20;
+
+/**
+ * A name for a warning: quoted only when shaped like a catalog name, which rules out emails,
+ * IPs, URLs, paths and tokens; anything else may be personal or secret and is not echoed.
+ */
+export function shownName(name: unknown): string {
+  const s = typeof name === 'string' ? name : '';
+  return NAME_PATTERN.test(s) && s.length <= 40 ? `"${s}"` : 'a name not shaped like a catalog name (not shown)';
+}
 
 /** The state dir: option, then `<PREFIX>_TELEMETRY_STATE_DIR`, then the user's data dir. */
 export function stateDirFor(product: string, env: Env, envPrefix = envPrefixFor(product), option?: string): string {
@@ -134,24 +150,33 @@ export function resolveOptions(options: HeadcountOptions): ResolvedOptions {
   const env = options.env ?? process.env;
   const envPrefix = options.envPrefix ?? envPrefixFor(options.product);
   const seen = new Set<string>();
+  const undeclared = new Set<string>();
   const defaultLog = (line: string) => {
     process.stderr.write(`[headcount] ${line}\n`);
   };
   const sink = options.log ?? defaultLog;
+  // Each distinct line is logged once per process: warnings must not flood the host's logs.
+  const log = (line: string) => {
+    if (seen.has(line) || seen.size > 1_000) return;
+    seen.add(line);
+    try {
+      sink(line);
+    } catch {
+      // A broken logger must not break the host.
+    }
+  };
   return {
     ...options,
     env,
     envPrefix,
     stateDir: stateDirFor(options.product, env, envPrefix, options.stateDir),
-    // Each distinct line is logged once per process: warnings must not flood the host's logs.
-    log: (line: string) => {
-      if (seen.has(line) || seen.size > 200) return;
-      seen.add(line);
-      try {
-        sink(line);
-      } catch {
-        // A broken logger must not break the host.
-      }
+    log,
+    warnUndeclared: (what: string, name: unknown) => {
+      const shown = shownName(name);
+      if (undeclared.has(shown) || undeclared.size > MAX_UNDECLARED_WARNINGS) return;
+      undeclared.add(shown);
+      if (undeclared.size > MAX_UNDECLARED_WARNINGS) log(`${what}: more undeclared names are ignored without a warning`);
+      else log(`${what}: ${shown} is not declared in the catalog; ignored`);
     },
     now: options.now ?? Date.now,
     random: options.random ?? Math.random,
@@ -216,7 +241,7 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
     feature(name: string) {
       const i = featureIndex.get(name);
       if (i === undefined) {
-        o.log(`feature(): ${JSON.stringify(String(name).slice(0, 64))} is not declared in the catalog; ignored`);
+        o.warnUndeclared('feature()', name);
         return;
       }
       counts[i]!++;
