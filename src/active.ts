@@ -340,7 +340,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
    * `foreground` (`sendNow()`, awaited by the caller) does, retries included; `flush`
    * (`shutdown()`) keeps it alive for one attempt within the caller's deadline.
    */
-  const deliverOne = async (signal: 'metrics' | 'logs', body: Uint8Array, mode: 'background' | 'foreground' | 'flush', timeoutMs?: number): Promise<Delivery> => {
+  const deliverOne = async (signal: 'metrics' | 'logs', body: Uint8Array, mode: 'background' | 'foreground' | 'flush', redacted: number, timeoutMs?: number): Promise<Delivery> => {
     const ref = mode !== 'background';
     const once = mode === 'flush';
     const url = `${settings.endpoint}/v1/${signal}`;
@@ -357,7 +357,8 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     for (let attempt = 1; attempt <= s.maxAttempts; attempt++) {
       if (stopped && mode === 'background') return 'stopped';
       const result: SendResult = await post({ url, token: settings.token ?? '', body, userAgent: userAgent(), ref, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, wire);
-      await appendLedger(o.stateDir, { time: new Date(o.now()).toISOString(), signal, bytes: wire.byteLength, sha256: hash, status: result.status }).catch(() => undefined);
+      const entry = { time: new Date(o.now()).toISOString(), signal, bytes: wire.byteLength, sha256: hash, status: result.status };
+      await appendLedger(o.stateDir, redacted > 0 ? { ...entry, redacted } : entry).catch(() => undefined);
       switch (result.kind) {
         case 'success':
           return 'sent';
@@ -407,6 +408,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     rollOver(o.now());
     const taken = takePending();
     let bodies: Bodies;
+    const redactedBefore = redactions.total;
     try {
       bodies = await heartbeatBodies(o, claimed.state.installId, featureDays(taken), allow, redactions);
     } catch (error) {
@@ -416,8 +418,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       return { sent: false, reason: 'build failed' };
     }
     const mode = force ? 'foreground' : 'background';
-    const metrics = await deliverOne('metrics', bodies.metrics, mode);
-    const logs = bodies.logs === undefined || metrics !== 'sent' ? metrics : await deliverOne('logs', bodies.logs, mode);
+    // Attributes the redacting processors dropped from this heartbeat, recorded with its metrics send.
+    const metrics = await deliverOne('metrics', bodies.metrics, mode, redactions.total - redactedBefore);
+    const logs = bodies.logs === undefined || metrics !== 'sent' ? metrics : await deliverOne('logs', bodies.logs, mode, 0);
     if (logs !== 'sent' && logs !== 'failed' && logs !== 'unauthorized') restorePending(taken);
     if (metrics === 'exhausted' || metrics === 'stopped') await release(claimed.state, claimed.previous);
     lastResult = `${new Date(o.now()).toISOString()} metrics: ${metrics}${bodies.logs === undefined ? '' : `, logs: ${logs}`}`;
@@ -520,6 +523,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       const flush = async () => {
         const state = known ?? (await readState());
         if (state === undefined) return;
+        const redactedBefore = redactions.total;
         const bodies = await buildBodies(
           { resource: resourceAttributes(o, state.installId), heartbeat: {}, features: days, day: utcDay(o.now()) },
           allow,
@@ -527,7 +531,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
           SCHEMA_VERSION,
         );
         // The request ends at the deadline, so its ref()ed socket cannot outlive shutdown().
-        if (bodies.logs !== undefined) delivered = await deliverOne('logs', bodies.logs, 'flush', Math.max(1, deadlineAt - Date.now()));
+        if (bodies.logs !== undefined) delivered = await deliverOne('logs', bodies.logs, 'flush', redactions.total - redactedBefore, Math.max(1, deadlineAt - Date.now()));
       };
       let delivered: Delivery | undefined;
       let deadline: NodeJS.Timeout | undefined;

@@ -100,8 +100,13 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
     switch (command as keyof typeof COMMANDS) {
       case 'status': {
         const status = await createHeadcount({ ...options, log: () => undefined }).status();
+        // This process has not sent anything: the running product's figures come from the ledger
+        // and the stored last-sent time.
+        const ledger = await readLedger(o.stateDir);
+        const redactedInSends = ledger.reduce((n, e) => n + (typeof e.redacted === 'number' ? e.redacted : 0), 0);
+        const nextSend = status.nextSendAt ?? (status.enabled && status.lastSentAt !== undefined ? status.lastSentAt + o.scheduleOptions.intervalMs : undefined);
         if (json) {
-          io.out(JSON.stringify(status, null, 2));
+          io.out(JSON.stringify({ ...status, nextSendAt: nextSend, redactedInRecordedSends: redactedInSends }, null, 2));
           return 0;
         }
         io.out(
@@ -111,9 +116,9 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
             `endpoint:  ${status.endpoint ?? '-'}${status.debug ? ' (debug: printing instead of sending)' : ''}`,
             `install:   ${status.installId ?? '(none)'}${status.idCreatedAt ? ` since ${fmtTime(status.idCreatedAt)}` : ''}`,
             `last send: ${fmtTime(status.lastSentAt)}`,
-            `next send: ${fmtTime(status.nextSendAt)}`,
+            `next send: ${status.nextSendAt !== undefined ? fmtTime(nextSend) : nextSend !== undefined ? `${fmtTime(nextSend)} or up to an hour later (24 h after the last send)` : '-'}`,
             `state:     ${status.stateDir} (${status.store}${status.storeNote ? `: ${status.storeNote}` : ''})`,
-            `redacted:  ${status.redactions.total}${status.redactions.entries.map((e) => `\n  ${e.where} ${e.key}: ${e.reason} ×${e.count}`).join('')}`,
+            `redacted:  ${redactedInSends} attribute(s) in the ${ledger.length} recorded send(s)${status.redactions.entries.map((e) => `\n  ${e.where} ${e.key}: ${e.reason} ×${e.count}`).join('')}`,
             `catalog:   ${catalogFingerprint(o.catalog)} (consent to exactly this list: ${status.variables.accept}=${catalogFingerprint(o.catalog)})`,
             `switch off: ${status.variables.disabled}=1 (or ${status.variables.doNotTrack}=1)`,
           ].join('\n'),

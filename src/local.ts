@@ -31,6 +31,8 @@ export interface LedgerEntry {
   readonly sha256: string;
   /** HTTP status, or 0 when no response came (network error, timeout). */
   readonly status: number;
+  /** Attributes the redacting processors dropped from this send (absent: none). */
+  readonly redacted?: number;
 }
 
 /** The ledger is trimmed to its newer half when it grows past this size. */

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.ts';
+import { appendLedger } from '../src/local.ts';
 import { createHeadcount, type HeadcountOptions } from '../src/index.ts';
 import { renderPrivacyDoc } from '../src/privacy-doc.ts';
 import example, { catalog } from '../examples/acme-app/telemetry.ts';
@@ -31,6 +32,18 @@ describe('headcount CLI (mounted with runCli)', () => {
     expect(on.out).not.toContain('test-token');
     const off = await cli(['status'], { ...opts, env: {} });
     expect(off.out).toMatch(/telemetry: off \(ACME_TELEMETRY_TOKEN is not set/);
+  });
+
+  it("status of a running product: next send from the stored last send, redactions from the ledger", async () => {
+    const opts = onOptions(server.url);
+    const product = createHeadcount(opts);
+    await product.sendNow();
+    const lastSentAt = (await product.status()).lastSentAt!;
+    await appendLedger(opts.stateDir!, { time: new Date().toISOString(), signal: 'metrics', bytes: 1, sha256: 'a'.repeat(64), status: 200, redacted: 3 });
+    const out = (await cli(['status'], opts)).out;
+    expect(out).toContain(`next send: ${new Date(lastSentAt + 24 * 3600_000).toISOString()} or up to an hour later`);
+    expect(out).toMatch(/redacted: {2}3 attribute\(s\) in the 2 recorded send\(s\)/);
+    await product.shutdown();
   });
 
   it('preview prints what would be sent, without sending', async () => {
