@@ -330,17 +330,30 @@ export const FRESHNESS: readonly Query[] = [
   },
 ];
 
-/** `sum(increase(m[1h]))`, 0 when the metric is absent. */
-const sumIncrease = (metric: string): string => `(sum(increase(${metric}[1h])) or vector(0))`;
-
 /**
- * Pipeline health from the collector's own metrics. The shipped otelcol.yaml turns them off
- * (`service.telemetry.metrics.level: none`); the demo overlay (otelcol.demo.yaml) serves them
- * and the demo Prometheus scrapes them (`job="otelcol"`). Without that scrape they read 0.
- * Names as the collector v0.161 serves them (no `_total` suffix).
+ * Pipeline health from the collector's own metrics (otelcol.yaml serves them; Prometheus scrapes
+ * them as `job="otelcol"` through collector-config/prometheus.scrape-otelcol.yml, which
+ * docker-compose mounts, and the demo stack once its history is loaded). Names as the collector
+ * v0.161 serves them (no `_total` suffix).
+ *
+ * A counter the collector has not created yet (nothing filtered so far) reads 0 only while the
+ * collector is being scraped; without a working scrape the health queries return no data
+ * instead of a healthy-looking 0, and `collector_scraped` says why.
  */
+const SCRAPED = `(0 * max(up{job="otelcol"} == 1))`;
+
+/** `sum(increase(m[1h]))`; 0 when the metric is absent but the collector is scraped. */
+const sumIncrease = (metric: string): string => `(sum(increase(${metric}[1h])) or ${SCRAPED})`;
 
 export const HEALTH: readonly Query[] = [
+  {
+    id: 'collector_scraped',
+    title: 'Collector metrics scraped',
+    description: "1 when Prometheus scrapes the collector's own metrics (job otelcol), 0 when that scrape fails; no data: not scraped, collector panels empty.",
+    unit: 'none',
+    kind: 'stat',
+    expr: 'max(up{job="otelcol"})',
+  },
   {
     id: 'collector_accepted_per_hour',
     title: 'Accepted by the collector (per hour)',
@@ -374,7 +387,7 @@ export const HEALTH: readonly Query[] = [
     description: "Batches in the collector's disk queue waiting for Prometheus; growing means Prometheus is down or slow.",
     unit: 'short',
     kind: 'stat',
-    expr: 'max(otelcol_exporter_queue_size) or vector(0)',
+    expr: `max(otelcol_exporter_queue_size) or ${SCRAPED}`,
   },
 ];
 

@@ -230,6 +230,7 @@ export function renderReport(r: InstallBaseReport, width = 80): string {
   heading('Freshness and pipeline');
   stat('last_heartbeat');
   stat('installs_heard_1h');
+  stat('collector_scraped');
   stat('collector_queue_size');
   return `${out.join('\n')}\n`;
 }

@@ -7,6 +7,8 @@
  *   collector/Prometheus tests start the real binaries with;
  * - Prometheus' flags equal scripts/stack/processes.ts prometheusFlags() (imported, not copied), paths and
  *   listen address aside, and its image is the release the tests build;
+ * - Prometheus scrapes the collector's own metrics (prometheus.scrape-otelcol.yml mounted where
+ *   prometheus.yml's scrape_config_files looks; job name = the health queries'; not published);
  * - images pinned; only 4318 and 3000 published; Prometheus on the internal network only;
  *   healthchecks; named volumes for queue and data; the token from a secret file;
  * - Grafana's image is the release whose schema the dashboard tests validate against, and its
@@ -17,13 +19,14 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVISIONED_DATASOURCE_UID } from '../dashboards/src/common.ts';
 import { collectorConfig, prometheusConfig, repoRoot, skipAllowed } from '../scripts/stack/binaries.ts';
 import { prometheusFlags } from '../scripts/stack/processes.ts';
+import { HEALTH } from '../src/queries.ts';
 
 const run = promisify(execFile);
 const root = resolve(repoRoot);
@@ -189,6 +192,33 @@ describe.skipIf(!compose.ok)('docker-compose.yml (checked by docker-compose conf
     expect(mountAt(p, ours.get('--config.file') ?? '')).toMatchObject({ type: 'bind', source: resolve(prometheusConfig), read_only: true });
     expect(mountAt(p, ours.get('--storage.tsdb.path') ?? '')?.type).toBe('volume');
     expect(ours.get('--web.listen-address')).toBe('0.0.0.0:9090');
+  });
+
+  it("Prometheus scrapes the collector's own metrics on the internal network (prometheus.scrape-otelcol.yml via scrape.d/)", async () => {
+    const p = svc('prometheus');
+    const c = svc('collector');
+    // The scrape file is mounted where prometheus.yml's scrape_config_files glob looks (relative
+    // to the config file's directory in the container).
+    const promYml = parseYaml(await readFile(prometheusConfig, 'utf8')) as { scrape_config_files?: string[]; scrape_configs?: unknown[] };
+    expect(promYml.scrape_configs).toBeUndefined();
+    const configDir = posix.dirname(flagMap(p.command ?? []).get('--config.file') ?? '');
+    const globToRegExp = (glob: string) => new RegExp(`^${glob.replace(/[.+?^$()|[\]\\{}]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+    const globs = (promYml.scrape_config_files ?? []).map((g) => globToRegExp(posix.join(configDir, g)));
+    const scrapeFile = at('collector-config/prometheus.scrape-otelcol.yml');
+    const mount = p.volumes?.find((v) => v.source === scrapeFile);
+    expect(mount).toMatchObject({ type: 'bind', read_only: true });
+    expect(globs.some((g) => g.test(mount?.target ?? ''))).toBe(true);
+    // One job, named as the health queries expect, aimed at the collector's metrics address.
+    const scrape = parseYaml(await readFile(scrapeFile, 'utf8')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    expect(scrape.scrape_configs).toHaveLength(1);
+    const job = scrape.scrape_configs[0]!;
+    expect(HEALTH.find((q) => q.id === 'collector_scraped')?.expr).toContain(`up{job="${job.job_name}"}`);
+    const env = c.environment ?? {};
+    expect(env['HEADCOUNT_METRICS_HOST']).toBe('0.0.0.0');
+    expect(job.static_configs.flatMap((sc) => sc.targets)).toEqual([`collector:${env['HEADCOUNT_METRICS_PORT']}`]);
+    // Reachable over a network both are on; never published (see the next test).
+    expect(Object.keys(c.networks ?? {}).filter((n) => Object.keys(p.networks ?? {}).includes(n)).length).toBeGreaterThan(0);
+    expect((c.ports ?? []).map((x) => x.target)).not.toContain(Number(env['HEADCOUNT_METRICS_PORT']));
   });
 
   it('published: only the collector 4318 and Grafana 3000, on 127.0.0.1 by default; Prometheus only on the internal network', () => {

@@ -1,8 +1,8 @@
 /**
  * Health: is data arriving? Freshness from the stored heartbeats, and the collector's own
- * counters (accepted / refused / dropped, export queue). The shipped otelcol.yaml keeps the
- * collector's metrics off (one open port fewer); the collector panels fill in when Prometheus
- * scrapes them (the demo does).
+ * counters (accepted / refused / dropped, export queue). otelcol.yaml serves them and
+ * docker-compose's Prometheus scrapes them (`job="otelcol"`); "Collector metrics scraped" shows
+ * whether that scrape works, and the collector panels show no data (not 0) without it.
  */
 import { FRESHNESS, HEALTH, type Query } from '../../src/queries.ts';
 import { finish, headcountDashboard, panelFor, pick, row, sized } from './common.ts';
@@ -10,9 +10,10 @@ import { finish, headcountDashboard, panelFor, pick, row, sized } from './common
 const fresh = (id: string): Query => pick(FRESHNESS, id);
 const h = (id: string): Query => pick(HEALTH, id);
 
-export const lastHeartbeat = () => sized(panelFor(fresh('last_heartbeat')), 8, 4);
-export const installsHeard = () => sized(panelFor(fresh('installs_heard_1h')), 8, 4);
-export const queueSize = () => sized(panelFor(h('collector_queue_size')), 8, 4);
+export const lastHeartbeat = () => sized(panelFor(fresh('last_heartbeat')), 6, 4);
+export const installsHeard = () => sized(panelFor(fresh('installs_heard_1h')), 6, 4);
+export const collectorScraped = () => sized(panelFor(h('collector_scraped')), 6, 4);
+export const queueSize = () => sized(panelFor(h('collector_queue_size')), 6, 4);
 export const collectorSeries = (id: string) => sized(panelFor(h(id)), 8, 8);
 
 export const healthDashboard = () =>
@@ -25,6 +26,7 @@ export const healthDashboard = () =>
     })
       .withPanel(lastHeartbeat())
       .withPanel(installsHeard())
+      .withPanel(collectorScraped())
       .withPanel(queueSize())
       .withRow(
         row('Collector', [

@@ -176,6 +176,8 @@ export interface CollectorOptions {
 export interface Collector {
   /** Base URL of the OTLP/HTTP receiver, e.g. http://127.0.0.1:43123 */
   readonly url: string;
+  /** host:port of the collector's own metrics (GET /metrics), a free port per collector. */
+  readonly metricsTarget: string;
   readonly tokenFile: string;
   readonly storageDir: string;
   start(): Promise<void>;
@@ -202,6 +204,9 @@ export async function startCollector(binary: string, options: CollectorOptions):
   const storageDir = join(dir, 'queue');
   const port = await freePort();
   const healthPort = await freePort();
+  // otelcol.yaml serves its own metrics (default 127.0.0.1:8888): a free port per collector so
+  // collectors of parallel test files never collide.
+  const metricsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const output: string[] = [];
   let proc: Proc | undefined;
@@ -211,6 +216,8 @@ export async function startCollector(binary: string, options: CollectorOptions):
     PATH: process.env['PATH'] ?? '',
     HEADCOUNT_LISTEN: `127.0.0.1:${port}`,
     HEADCOUNT_HEALTH_LISTEN: `127.0.0.1:${healthPort}`,
+    HEADCOUNT_METRICS_HOST: '127.0.0.1',
+    HEADCOUNT_METRICS_PORT: String(metricsPort),
     HEADCOUNT_TOKEN_FILE: tokenFile,
     HEADCOUNT_PROMETHEUS_URL: options.prometheusUrl,
     HEADCOUNT_STORAGE_DIR: storageDir,
@@ -220,6 +227,7 @@ export async function startCollector(binary: string, options: CollectorOptions):
 
   const collector: Collector = {
     url,
+    metricsTarget: `127.0.0.1:${metricsPort}`,
     tokenFile,
     storageDir,
     async start() {

@@ -261,7 +261,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     expect(await p().query('{job="privacy_big"}')).toEqual([]);
   });
 
-  it('never writes the client address (or forwarded addresses) to its log', async () => {
+  it('never writes the client address (or forwarded addresses) to its log or its own metrics', async () => {
     // Any 127/8 address is loopback on Linux: connect FROM a distinctive one.
     const from = '127.0.0.123';
     const headers = { 'x-forwarded-for': '203.0.113.99', 'x-real-ip': '203.0.113.98', forwarded: 'for=203.0.113.97' };
@@ -277,6 +277,12 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     expect(log).not.toContain(from);
     expect(log).not.toContain('203.0.113.9');
     expect(log).not.toMatch(/remote_addr|peer\.address|client\.address/i);
+    // Nor to its own metrics, which otelcol.yaml serves for Prometheus to scrape.
+    const metrics = await (await fetch(`http://${c().metricsTarget}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    expect(metrics).toMatch(/^otelcol_receiver_accepted_metric_points\{/m);
+    expect(metrics).not.toContain(from);
+    expect(metrics).not.toContain('203.0.113.9');
+    expect(metrics).not.toMatch(/peer\.address|client\.address|client_address|peer_address/i);
   });
 });
 

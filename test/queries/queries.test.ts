@@ -222,9 +222,14 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
     expect(last / 1000).toBeGreaterThan(result.days[3]!.startedAt / 1000 - 1);
     expect(last / 1000).toBeLessThanOrEqual(now);
     expect(await value('installs_heard_1h')).toBe(8);
+    expect(await value('collector_scraped')).toBe(1);
     expect(await value('collector_queue_size')).toBe(0);
     for (const id of ['collector_accepted_per_hour', 'collector_refused_per_hour', 'collector_dropped_per_hour']) {
       expect(await value(id), id).toBeGreaterThanOrEqual(0);
+    }
+    // Before the collector was scraped (yesterday), health reads "no data", never a healthy 0.
+    for (const id of ['collector_scraped', 'collector_queue_size', 'collector_accepted_per_hour', 'collector_refused_per_hour', 'collector_dropped_per_hour']) {
+      expect(await run(id, 2, featureAtYesterday), id).toEqual([]);
     }
   });
 
