@@ -1,11 +1,13 @@
 /** The shipped configuration files are valid for the binaries they ship with. */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { collectorBinaries, collectorConfig, repoRoot } from '../../scripts/stack/binaries.ts';
+import { collectorBinaries, collectorConfig, prometheusConfig, repoRoot } from '../../scripts/stack/binaries.ts';
+import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../../scripts/stack/processes.ts';
 
 const run = promisify(execFile);
 const bins = await collectorBinaries();
@@ -46,6 +48,48 @@ describe.skipIf(!bins.ok)('otelcol validate', () => {
     }
   });
 
+  it('accepts otelcol.yaml + the Mimir overlay, which changes only the exporter endpoint and tenant header', async () => {
+    if (!bins.ok) return;
+    const mimir = `${repoRoot}collector-config/otelcol.mimir.yaml`;
+    const dir = await mkdtemp(join(tmpdir(), 'headcount-validate-'));
+    try {
+      await writeFile(join(dir, 'tokens'), 'a-token\n');
+      const env = {
+        PATH: process.env['PATH'] ?? '',
+        HEADCOUNT_TOKEN_FILE: join(dir, 'tokens'),
+        HEADCOUNT_STORAGE_DIR: join(dir, 'q'),
+        HEADCOUNT_MIMIR_URL: 'https://mimir.example:8080',
+        HEADCOUNT_MIMIR_TENANT: 'acme-telemetry',
+      };
+      const { stderr } = await run(bins.collector, ['validate', `--config=${collectorConfig}`, `--config=${mimir}`], { env });
+      expect(stderr).not.toMatch(/error/i);
+      // The merged configuration as the collector resolves it, against otelcol.yaml alone.
+      const resolved = async (...files: string[]) => {
+        const { stdout } = await run(bins.collector, ['print-config', '--mode=unredacted', ...files.map((f) => `--config=${f}`)], { env });
+        return parseYaml(stdout) as { exporters: Record<string, Record<string, unknown>> };
+      };
+      const base = await resolved(collectorConfig);
+      const merged = await resolved(collectorConfig, mimir);
+      const exporter = merged.exporters['otlp_http/prometheus'];
+      expect(exporter?.['metrics_endpoint']).toBe('https://mimir.example:8080/otlp/v1/metrics');
+      expect(exporter?.['headers']).toEqual([{ name: 'X-Scope-OrgID', value: 'acme-telemetry' }]);
+      expect(base.exporters['otlp_http/prometheus']?.['metrics_endpoint']).toBe('http://127.0.0.1:9090/api/v1/otlp/v1/metrics');
+      for (const c of [base, merged]) {
+        delete c.exporters['otlp_http/prometheus']?.['metrics_endpoint'];
+        delete c.exporters['otlp_http/prometheus']?.['headers'];
+      }
+      expect(merged).toEqual(base);
+      // Why the resolved config is compared and not only validated: since v0.160 `validate`
+      // ignores unknown keys in configs that embed confighttp (open-telemetry/opentelemetry-collector
+      // #15907), so a misspelt `header:` passes validation and is silently dropped. Control:
+      const typo = join(dir, 'typo.yaml');
+      await writeFile(typo, (await readFile(mimir, 'utf8')).replace(/^ {4}headers:/m, '    header:'));
+      expect((await resolved(collectorConfig, typo)).exporters['otlp_http/prometheus']?.['headers']).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a broken config (validate really checks)', async () => {
     if (!bins.ok) return;
     const dir = await mkdtemp(join(tmpdir(), 'headcount-validate-'));
@@ -59,4 +103,29 @@ describe.skipIf(!bins.ok)('otelcol validate', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe.skipIf(!bins.ok)("the collector's own metrics (pipeline health)", () => {
+  it('prometheus.yml + prometheus.scrape-otelcol.yml in scrape.d/ scrape what otelcol.yaml serves (job otelcol)', async () => {
+    if (!bins.ok) return;
+    const dir = await mkdtemp(join(tmpdir(), 'headcount-scrape-'));
+    let prom: Prometheus | undefined;
+    let col: Collector | undefined;
+    try {
+      // The shipped files, copied as a deployment would; only the target (the harness's free
+      // port instead of collector:8888) and the interval (seconds, not a minute) differ.
+      // (Nothing is sent through this collector: it exports nowhere.)
+      col = await startCollector(bins.collector, { prometheusUrl: 'http://127.0.0.1:9' });
+      await writeFile(join(dir, 'prometheus.yml'), await readFile(prometheusConfig, 'utf8'));
+      await mkdir(join(dir, 'scrape.d'));
+      const scrape = (await readFile(`${repoRoot}collector-config/prometheus.scrape-otelcol.yml`, 'utf8')).replace('collector:8888', col.metricsTarget).replace('scrape_interval: 1m', 'scrape_interval: 1s');
+      await writeFile(join(dir, 'scrape.d', 'otelcol.yml'), scrape);
+      prom = await startPrometheus(bins.prometheus, { configFile: join(dir, 'prometheus.yml') });
+      await prom.waitFor('up{job="otelcol"} == 1', 1, 20_000);
+      await prom.waitFor('otelcol_exporter_queue_size{job="otelcol"}', 1, 10_000);
+    } finally {
+      await stopAll(col, prom);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
