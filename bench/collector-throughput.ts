@@ -6,7 +6,9 @@
  *
  *   node bench/collector-throughput.ts [heartbeats=30000] [concurrency=64]
  *
- * Uses the cached binaries (scripts/build-collector.sh, scripts/fetch-prometheus.sh).
+ * Uses the cached binaries (scripts/build-collector.sh, scripts/fetch-prometheus.sh). Exits
+ * non-zero when not every heartbeat is stored within 120 s of the last request (or a request
+ * was not answered 200).
  */
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
@@ -106,7 +108,8 @@ try {
   );
   const accepted = performance.now() - started;
   // Stored = visible in Prometheus (bounded wait).
-  const deadline = Date.now() + 120_000;
+  const waitMs = 120_000;
+  const deadline = Date.now() + waitMs;
   let stored = 0;
   while (Date.now() < deadline) {
     const res = await prom.query('count(headcount_heartbeat{job="bench"})');
@@ -128,6 +131,13 @@ try {
     `collector RSS idle: ${mib(idle.rss)}; under load: peak ${mib(Math.max(peakRss, after.rss))} (VmHWM ${mib(after.hwm)})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  // A run where heartbeats went missing is not a throughput figure: say so and fail.
+  if (failed > 0 || stored < total) {
+    process.stderr.write(
+      `FAILED: ${stored} of ${total} heartbeats stored in Prometheus${failed > 0 ? ` (${failed} requests not answered 200)` : ''}${stored < total - failed ? ` after waiting ${waitMs / 1000} s` : ''}; the rates above are not valid\n`,
+    );
+    process.exitCode = 1;
+  }
 } finally {
   await stopAll(col, prom);
 }
