@@ -207,6 +207,8 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
   let timer: NodeJS.Timeout | undefined;
   let midnight: NodeJS.Timeout | undefined;
   let stopped = false;
+  /** A collector's long `Retry-After`: no heartbeat before this time (ms since epoch). */
+  let holdUntil = 0;
   let unauthorized = false;
   let inflight: Promise<SendOutcome> | undefined;
   const waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
@@ -370,7 +372,12 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
           o.log(`the collector rejected a ${signal} request (HTTP ${result.status}); it is dropped`);
           return 'failed';
         case 'rate-limited':
-          if (result.retryAfterMs === undefined || result.retryAfterMs > s.maxRetryAfterMs || attempt === s.maxAttempts) return 'rate-limited';
+          if (result.retryAfterMs !== undefined && result.retryAfterMs > s.maxRetryAfterMs) {
+            // Too long to wait in this cycle: the next heartbeat waits at least this long.
+            holdUntil = Math.max(holdUntil, o.now() + result.retryAfterMs);
+            return 'rate-limited';
+          }
+          if (result.retryAfterMs === undefined || attempt === s.maxAttempts) return 'rate-limited';
           if (once) return 'rate-limited';
           await wait(result.retryAfterMs, ref);
           break;
@@ -441,8 +448,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     return inflight;
   };
 
-  const schedule = (delay: number) => {
+  const schedule = (wanted: number) => {
     if (stopped || unauthorized) return;
+    const delay = Math.max(wanted, holdUntil - o.now());
     nextSendAt = o.now() + delay;
     timer = unrefTimer(() => {
       void run(false).then((outcome) => {

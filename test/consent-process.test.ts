@@ -1,6 +1,6 @@
 /**
  * Consent at process level: a real child Node process runs Headcount with the example app's
- * options, the default state dir (env-paths under a temp XDG_DATA_HOME) and an explicit env.
+ * options, the default state dir (the per-user data dir under a temp XDG_DATA_HOME) and an explicit env.
  * While off, probes installed before Headcount loads must see no network use, no OTel SDK or
  * zod module, and the temp home must stay empty. The positive control (on) shows each probe
  * does see those things when they happen.

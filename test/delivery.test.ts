@@ -75,6 +75,17 @@ describe('delivery to a real local HTTP server', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('a Retry-After longer than a cycle pushes the next heartbeat back to it', async () => {
+    server.script({ status: 429, headers: { 'retry-after': String(30 * 3600) } });
+    const h = track(createHeadcount(onOptions(server.url)));
+    h.start();
+    await server.waitFor(1);
+    await new Promise((r) => setTimeout(r, 100));
+    const { nextSendAt } = await h.status();
+    expect(nextSendAt! - Date.now()).toBeGreaterThan(29.9 * 3600_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('401 stops sending until restart, with one log line', async () => {
     server.fallback = { status: 401 };
     const lines: string[] = [];
