@@ -87,6 +87,21 @@ describe('allow-list', () => {
   });
 });
 
+describe('scrubbers as their own layer', () => {
+  it('drop PII even under a key whose validator would accept anything (property)', () => {
+    // Defence in depth: if a validator is ever too loose, the scrubbers still catch the value.
+    const permissive = new Map<string, (v: string) => boolean>([['k', () => true]]);
+    fc.assert(
+      fc.property(fc.oneof(...Object.values(pii)), (value) => {
+        const counter = new RedactionCounter();
+        expect(redactAttributes({ k: value }, permissive, 'metric', counter)).toEqual({});
+        expect(counter.entries().map((e) => e.reason)).not.toContain('value-not-allowed');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('the redacting processors in the real pipeline', () => {
   it('strip PII and undeclared keys from resource, data points and log records before serialisation', async () => {
     const counter = new RedactionCounter();
