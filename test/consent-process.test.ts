@@ -80,6 +80,23 @@ describe('nothing before consent (child process)', () => {
     expect(result.modules.filter((m) => m.endsWith('/src/active.ts'))).toEqual([]);
   });
 
+  it('the built package (dist/), no token: no socket, no file, no lazy chunk', async () => {
+    const { result } = await run({ ACME_TELEMETRY_ENDPOINT: ctx.server.url, HEADCOUNT_FIXTURE_DIST: '1' });
+    expect(result.settings.enabled).toBe(false);
+    expect(result.network).toEqual([]);
+    expect(ctx.box.written()).toEqual([]);
+    expect(result.modules.some((m) => m.endsWith('/dist/index.js'))).toBe(true);
+    // The OTel SDK and zod are bundled into the active chunk: it must not load.
+    expect(result.modules.filter((m) => /\/dist\/active-[\w-]+\.js$/.test(m))).toEqual([]);
+    expect(otelOrZod(result.modules)).toEqual([]);
+  });
+
+  it('positive control, built package: with a token and FORCE=1 the active chunk loads and sends', async () => {
+    const { result } = await run({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: ctx.server.url, HEADCOUNT_FIXTURE_DIST: '1' });
+    expect(result.outcome.sent).toBe(true);
+    expect(result.modules.some((m) => /\/dist\/active-[\w-]+\.js$/.test(m))).toBe(true);
+  });
+
   it('positive control: with a token and FORCE=1 the same probes see the connection, the OTel modules and the state file', async () => {
     const { result } = await run({ ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_FORCE: '1', ACME_TELEMETRY_ENDPOINT: ctx.server.url });
     const port = new URL(ctx.server.url).port;
@@ -109,6 +126,8 @@ describe('consent and reason matrix (child process)', () => {
     expect(result.settings.reason).toContain('ACME_TELEMETRY_FORCE=1');
     expect(result.network).toEqual([]);
     expect(ctx.box.written()).toEqual([]);
+    expect(otelOrZod(result.modules)).toEqual([]);
+    expect(result.modules.filter((m) => m.endsWith('/src/active.ts'))).toEqual([]);
   });
 
   it('CI=true with ACME_TELEMETRY_FORCE=1: on, and it sends', async () => {
@@ -124,6 +143,9 @@ describe('consent and reason matrix (child process)', () => {
     expect(result.settings.enabled).toBe(false);
     expect(result.settings.reason).toBe('NODE_ENV=development; set ACME_TELEMETRY_FORCE=1 to send anyway');
     expect(ctx.server.requests).toEqual([]);
+    expect(result.network).toEqual([]);
+    expect(ctx.box.written()).toEqual([]);
+    expect(otelOrZod(result.modules)).toEqual([]);
   });
 
   it('a token alone (no CI, production): on, with the reason', async () => {
