@@ -39,7 +39,7 @@ export interface HeadcountOptions {
   readonly envPrefix?: string;
   /** Defaults to `process.env`. */
   readonly env?: Env;
-  /** Where the install id, ledger and preference live. Default: the user's data dir. */
+  /** Where the install id, ledger and preference live. Default: the user's state dir. */
   readonly stateDir?: string;
   /** Shared state for products with a database (several replicas, one id, one heartbeat). */
   readonly store?: StateStore;
@@ -109,21 +109,24 @@ export function shownName(name: unknown): string {
   return NAME_PATTERN.test(s) && s.length <= 40 ? `"${s}"` : 'a name not shaped like a catalog name (not shown)';
 }
 
-/** The state dir: option, then `<PREFIX>_TELEMETRY_STATE_DIR`, then the user's data dir. */
+/** The state dir: option, then `<PREFIX>_TELEMETRY_STATE_DIR`, then the user's state dir. */
 export function stateDirFor(product: string, env: Env, envPrefix = envPrefixFor(product), option?: string): string {
   const fromEnv = env[variableNames(envPrefix).stateDir]?.trim();
   if (option !== undefined) return option;
   if (fromEnv) return fromEnv;
-  return path().join(userDataDir(product, env), 'telemetry');
+  return path().join(userStateDir(product, env), 'telemetry');
 }
 
-/** The per-user data dir, as XDG (Linux), Apple and Microsoft define it. */
-export function userDataDir(product: string, env: Env): string {
+/**
+ * The per-user state dir (data that persists between runs but is not the user's documents), as
+ * XDG (Linux: `$XDG_STATE_HOME`, `~/.local/state`), Apple and Microsoft define it.
+ */
+export function userStateDir(product: string, env: Env): string {
   const join = (...parts: string[]) => path().join(...parts);
   const home = os().homedir();
   if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', product);
-  if (process.platform === 'win32') return join(env['LOCALAPPDATA'] || join(home, 'AppData', 'Local'), product, 'Data');
-  return join(env['XDG_DATA_HOME'] || join(home, '.local', 'share'), product);
+  if (process.platform === 'win32') return join(env['LOCALAPPDATA'] || join(home, 'AppData', 'Local'), product, 'State');
+  return join(env['XDG_STATE_HOME'] || join(home, '.local', 'state'), product);
 }
 
 /** CI detection by `ci-info`, loaded only when a token is set (it is the last check). */

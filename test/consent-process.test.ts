@@ -1,6 +1,6 @@
 /**
  * Consent at process level: a real child Node process runs Headcount with the example app's
- * options, the default state dir (the per-user data dir under a temp XDG_DATA_HOME) and an explicit env.
+ * options, the default state dir (the per-user state dir under a temp XDG_STATE_HOME) and an explicit env.
  * While off, probes installed before Headcount loads must see no network use, no OTel SDK or
  * zod module, and the temp home must stay empty. The positive control (on) shows each probe
  * does see those things when they happen.
@@ -72,7 +72,7 @@ describe('nothing before consent (child process)', () => {
     expect(result.network).toEqual([]);
     expect(ctx.server.requests).toEqual([]);
     // (b) no file: the default state dir is inside the watched tree, and the tree is empty.
-    expect(result.status.stateDir).toBe(join(ctx.box.dataHome, 'acme', 'telemetry'));
+    expect(result.status.stateDir).toBe(join(ctx.box.stateHome, 'acme', 'telemetry'));
     expect(ctx.box.written()).toEqual([]);
     // (c) no OTel SDK or zod loaded; the hook did see Headcount itself load.
     expect(result.modules.some((m) => m.endsWith('/src/headcount.ts'))).toBe(true);
@@ -112,7 +112,7 @@ describe('nothing before consent (child process)', () => {
     expect(loaded.some((m) => m.includes('@opentelemetry/sdk-metrics'))).toBe(true);
     expect(loaded.some((m) => m.includes('/zod/'))).toBe(true);
 
-    expect(ctx.box.written()).toContain(join('xdg-data', 'acme', 'telemetry', 'state.json'));
+    expect(ctx.box.written()).toContain(join('xdg-state', 'acme', 'telemetry', 'state.json'));
   });
 });
 

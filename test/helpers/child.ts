@@ -85,6 +85,7 @@ export interface Sandbox {
   readonly root: string;
   readonly home: string;
   readonly dataHome: string;
+  readonly stateHome: string;
   readonly cwd: string;
   /** PATH, HOME, XDG_*, TMPDIR pointing into the sandbox; nothing else. */
   readonly env: Record<string, string>;
@@ -110,6 +111,7 @@ export function sandbox(): Sandbox {
     root,
     home: dirs.home,
     dataHome: dirs.dataHome,
+    stateHome: dirs.stateHome,
     cwd: dirs.cwd,
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
