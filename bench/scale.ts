@@ -1,0 +1,269 @@
+/**
+ * Scale (issue 4): N simulated installs with D days of history, driven through the real sender
+ * (src/simulate) into the DEMO stack (real collector + Prometheus, scripts/stack/demo-stack.ts),
+ * then:
+ * - head series (/api/v1/status/tsdb) ÷ distinct install ids → series per install (target ≤ 12);
+ * - Prometheus VmRSS / VmHWM (/proc/<pid>/status): idle before loading (baseline), after loading,
+ *   after the queries;
+ * - time of every query of src/queries.ts (allQueries of the example catalog) as the dashboards
+ *   issue it: an instant query for stat / bar / table panels (every query is also timed as an
+ *   instant query), and a range query for time-series panels (now-30d..now at the query's `step`,
+ *   the health dashboard's now-2d at a 2 m auto interval); baseline `vector(1)` in the same run;
+ * - load time of the fleet (heartbeats/s).
+ *
+ *   npm run bench:scale -- --installs 10000 --days 7 [--seed 42] [--concurrency 256] [--repeat 3] [--json out.json] [--keep]
+ *
+ * --keep leaves the loaded stack running (Prometheus URL on stderr) until Ctrl-C, for experiments.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDemoStack } from '../scripts/stack/demo-stack.ts';
+import type { HeadcountOptions } from '../src/headcount.ts';
+import { allQueries, HEALTH, renderQuery, type Query } from '../src/queries.ts';
+import { planFleet } from '../src/simulate/fleet.ts';
+import { simulate } from '../src/simulate/run.ts';
+import { median, sleep } from './stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    installs: { type: 'string', default: '10000' },
+    days: { type: 'string', default: '7' },
+    seed: { type: 'string', default: '42' },
+    concurrency: { type: 'string', default: '256' },
+    repeat: { type: 'string', default: '3' },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+  allowPositionals: true,
+});
+const installs = Number(args.installs);
+const days = Number(args.days);
+const seed = Number(args.seed);
+const concurrency = Number(args.concurrency);
+const repeat = Number(args.repeat);
+for (const [name, n] of Object.entries({ installs, days, seed, concurrency, repeat })) {
+  if (!Number.isInteger(n) || n < (name === 'seed' ? 0 : 1)) throw new Error(`--${name}: a whole number`);
+}
+
+const app = ((await import('../examples/acme-app/telemetry.ts')) as { default: HeadcountOptions }).default;
+const vars = { service: app.product, k: 5 };
+const log = (line: string) => void process.stderr.write(`${line}\n`);
+const mib = (kib: number) => kib / 1024;
+
+/** The Prometheus process serving `dataDir` (the stack does not expose its pid). */
+async function pidServing(dataDir: string): Promise<number> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (argv.includes(`--storage.tsdb.path=${dataDir}`)) return Number(entry);
+    } catch {
+      // gone, or not ours
+    }
+  }
+  throw new Error(`no process serves ${dataDir}`);
+}
+
+async function memKiB(pid: number): Promise<{ rss: number; hwm: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rss: field('VmRSS'), hwm: field('VmHWM') };
+}
+
+/** CPU seconds (user + system) of a process. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const workDir = await mkdtemp(join(tmpdir(), 'headcount-scale-'));
+const stateDir = join(workDir, 'state');
+log(`Starting the demo stack (collector + Prometheus, ${days + 2}d out-of-order window)…`);
+const stack = await startDemoStack({ product: app.product, catalog: app.catalog, historyDays: days });
+const promUrl = stack.prometheus.url;
+let keeping = false;
+const interrupted = () => {
+  if (keeping) return; // --keep: the wait below resolves and the finally block stops the stack
+  void stack.stop().finally(() => process.exit(130));
+};
+process.on('SIGINT', interrupted);
+process.on('SIGTERM', interrupted);
+
+async function api<T>(path: string, params: Record<string, string> = {}): Promise<T> {
+  const get = path.startsWith('/api/v1/status/');
+  const query = new URLSearchParams(params);
+  const res = await fetch(`${promUrl}${path}${get ? `?${query.toString()}` : ''}`, { method: get ? 'GET' : 'POST', ...(get ? {} : { body: query }), signal: AbortSignal.timeout(300_000) });
+  const body = (await res.json()) as { status: string; data: T; error?: string };
+  if (body.status !== 'success') throw new Error(body.error ?? `HTTP ${res.status}`);
+  return body.data;
+}
+
+type Timed = { ms: number; error?: string; results?: number };
+/** Median wall time of `repeat` runs of one query (a query that fails is reported, not retried). */
+async function timeQuery(path: string, params: Record<string, string>, times = repeat): Promise<Timed> {
+  const ms: number[] = [];
+  let results = 0;
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    try {
+      const data = await api<{ result: unknown }>(path, params);
+      results = Array.isArray(data.result) ? data.result.length : 1;
+    } catch (error) {
+      return { ms: performance.now() - t0, error: (error as Error).message };
+    }
+    ms.push(performance.now() - t0);
+  }
+  return { ms: median(ms), results };
+}
+
+interface TsdbStatus {
+  headStats: { numSeries: number; chunkCount: number; minTime: number; maxTime: number };
+  seriesCountByMetricName: { name: string; value: number }[];
+}
+
+try {
+  const promPid = await pidServing(stack.prometheus.dataDir);
+  await sleep(5_000);
+  const idle = await memKiB(promPid);
+  log(`Prometheus pid ${promPid}: idle VmRSS ${mib(idle.rss).toFixed(1)} MiB`);
+
+  // ---- load the fleet through the real sender ------------------------------------------------
+  const plan = planFleet(installs, days, seed, app.catalog);
+  const expectedInstalls = plan.installs.filter((p) => p.days.length > 0).length;
+  const promCpu0 = await cpuSeconds(promPid);
+  const t0 = Date.now();
+  const result = await simulate({
+    app,
+    plan,
+    endpoint: stack.collector.url,
+    token: stack.token,
+    seed,
+    stateDir,
+    concurrency,
+    beforeDay: (_day, daysAgo) => stack.atDaysAgo(daysAgo),
+    afterDay: (stats) => stack.waitForDay(app.product, stats, 600_000),
+    progress: (line) => log(`  ${line}  [${((Date.now() - t0) / 1000).toFixed(0)} s, node RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB]`),
+  });
+  if (result.failed > 0) throw new Error(`${result.failed} heartbeats were not delivered`);
+  const loadSeconds = (Date.now() - t0) / 1000;
+  const sendSeconds = result.days.reduce((n, d) => n + (d.endedAt - d.startedAt) / 1000, 0);
+  const promLoadCpu = (await cpuSeconds(promPid)) - promCpu0;
+  await stack.scrapeCollector();
+
+  // ---- wait until Prometheus has every install ----------------------------------------------
+  const distinctExpr = `count(count by (instance) (last_over_time(headcount_heartbeat{job="${app.product}"}[${days + 1}d])))`;
+  let distinct = 0;
+  for (const deadline = Date.now() + 300_000; ; await sleep(1_000)) {
+    const r = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: distinctExpr });
+    distinct = Number(r.result[0]?.value[1] ?? 0);
+    if (distinct >= expectedInstalls) break;
+    if (Date.now() > deadline) throw new Error(`Prometheus has ${distinct} installs, expected ${expectedInstalls}`);
+  }
+  // Let the compaction of the history into blocks finish (the head keeps the newest ~3 h).
+  for (const deadline = Date.now() + 180_000; Date.now() < deadline; await sleep(5_000)) {
+    const head = (await api<TsdbStatus>('/api/v1/status/tsdb', { limit: '1' })).headStats;
+    if (head.maxTime - head.minTime <= 4 * 3_600_000) break;
+  }
+  await sleep(12_000); // two scrapes of the collector's own metrics (health queries)
+  const loaded = await memKiB(promPid);
+  // The head holds only the newest ~2-3 h after Prometheus compacts the older history into
+  // blocks, so the cardinality over the whole history is counted with a query, per metric name.
+  const tsdb = await api<TsdbStatus>('/api/v1/status/tsdb', { limit: '20' });
+  const headSeries = tsdb.headStats.numSeries;
+  const blocks = (await readdir(stack.prometheus.dataDir)).filter((f) => /^[0-9A-Z]{26}$/.test(f)).length;
+  const perName = await api<{ result: { metric: { __name__?: string }; value: [number, string] }[] }>('/api/v1/query', {
+    query: `count by (__name__) (last_over_time({__name__=~".+"}[${days + 1}d]))`,
+  });
+  const byName = Object.fromEntries(perName.result.map((r) => [r.metric.__name__ ?? '?', Number(r.value[1])]));
+  const totalSeries = Object.values(byName).reduce((n, v) => n + v, 0);
+  const perInstall = ['headcount_heartbeat', 'target_info', 'headcount_feature_install_days_total'];
+  const headcountSeries = perInstall.reduce((n, name) => n + (byName[name] ?? 0), 0);
+
+  // ---- queries, as the dashboards issue them ------------------------------------------------
+  const now = Date.now() / 1000;
+  const baseline = await timeQuery('/api/v1/query', { query: 'vector(1)', time: String(now) }, 21);
+  const queries = allQueries(app.catalog);
+  const isRange = (q: Query) => q.kind === 'timeseries' || (q.kind === 'bars' && q.step !== undefined);
+  const UNIT: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+  const stepSeconds = (s: string) => {
+    const m = /^(\d+)([smhd])$/.exec(s);
+    if (m === null) throw new Error(`step ${s}: not a simple duration`);
+    return Number(m[1]) * UNIT[m[2]!]!;
+  };
+  const timings: { id: string; mode: 'instant' | 'range'; timed: Timed; panel: boolean }[] = [];
+  const promCpu1 = await cpuSeconds(promPid);
+  const q0 = Date.now();
+  for (const q of queries) {
+    const expr = renderQuery(q, vars);
+    log(`  query ${q.id}`);
+    timings.push({ id: q.id, mode: 'instant', panel: !isRange(q), timed: await timeQuery('/api/v1/query', { query: expr, time: String(now) }) });
+    if (isRange(q)) {
+      // Grafana: dashboards over now-30d (health: now-2d, auto interval ≈ 2 m); start/end aligned to the step.
+      const health = HEALTH.includes(q);
+      const step = health ? 120 : stepSeconds(q.step ?? '5m');
+      const end = Math.floor(now / step) * step;
+      const start = Math.floor((now - (health ? 2 : 30) * 86_400) / step) * step;
+      timings.push({ id: q.id, mode: 'range', panel: true, timed: await timeQuery('/api/v1/query_range', { query: expr, start: String(start), end: String(end), step: String(step) }) });
+    }
+  }
+  const querySeconds = (Date.now() - q0) / 1000;
+  const promQueryCpu = (await cpuSeconds(promPid)) - promCpu1;
+  const after = await memKiB(promPid);
+
+  // ---- report ---------------------------------------------------------------------------------
+  const ok = timings.filter((t) => t.timed.error === undefined);
+  const failed = timings.filter((t) => t.timed.error !== undefined);
+  const panels = ok.filter((t) => t.panel);
+  const slowest = [...ok].sort((a, b) => b.timed.ms - a.timed.ms);
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+  line(`# Scale: ${installs} installs × ${days} days (seed ${seed}, ${queries.length} queries of src/queries.ts for examples/acme-app)`);
+  line();
+  line(`Load: ${result.heartbeats} heartbeats + ${result.featureRecords} feature records in ${loadSeconds.toFixed(1)} s → ${(result.heartbeats / loadSeconds).toFixed(0)} heartbeats/s end to end (sending only: ${(result.heartbeats / sendSeconds).toFixed(0)}/s; the rest is ${days} collector restarts and waiting for Prometheus); Prometheus used ${promLoadCpu.toFixed(1)} CPU-s`);
+  line(`Distinct installs in Prometheus: ${distinct} (plan: ${expectedInstalls})`);
+  line(`Series over the whole history: ${totalSeries} (headcount_heartbeat ${byName['headcount_heartbeat'] ?? 0}, target_info ${byName['target_info'] ?? 0}, headcount_feature_install_days_total ${byName['headcount_feature_install_days_total'] ?? 0}, collector self-metrics and other ${totalSeries - headcountSeries})`);
+  line(`Series per install: ${(totalSeries / distinct).toFixed(2)} (heartbeat + target_info + feature only: ${(headcountSeries / distinct).toFixed(2)}; target ≤ 12)`);
+  line(`Head series (prometheus_tsdb_head_series) now: ${headSeries} = ${(headSeries / distinct).toFixed(2)} per install; ${tsdb.headStats.chunkCount} head chunks; ${blocks} persisted blocks (the older history)`);
+  line(`Prometheus memory: idle VmRSS ${mib(idle.rss).toFixed(1)} MiB (baseline); loaded VmRSS ${mib(loaded.rss).toFixed(1)} MiB, VmHWM ${mib(loaded.hwm).toFixed(1)} MiB; after the queries VmRSS ${mib(after.rss).toFixed(1)} MiB, VmHWM ${mib(after.hwm).toFixed(1)} MiB`);
+  line(`Simulator (node) peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  line();
+  line(`Queries (median of ${repeat} runs each; baseline vector(1): ${baseline.ms.toFixed(2)} ms):`);
+  line(`- ${ok.filter((t) => t.mode === 'instant').length} instant, ${ok.filter((t) => t.mode === 'range').length} range; ${timings.length} timings took ${querySeconds.toFixed(1)} s wall with repeats, Prometheus ${promQueryCpu.toFixed(1)} CPU-s`);
+  line(`- median ${median(ok.map((t) => t.timed.ms)).toFixed(1)} ms (as the panels issue them: ${median(panels.map((t) => t.timed.ms)).toFixed(1)} ms); slowest ${slowest[0]?.timed.ms.toFixed(0)} ms; over 1 s: ${ok.filter((t) => t.timed.ms > 1000).length}`);
+  line(`- a full dashboard load, sequential sum of its panels' queries: ${(panels.reduce((n, t) => n + t.timed.ms, 0) / 1000).toFixed(2)} s for all ${panels.length} panels of the five dashboards`);
+  line('- slowest 10:');
+  for (const t of slowest.slice(0, 10)) line(`  ${t.timed.ms.toFixed(0).padStart(7)} ms  ${t.mode.padEnd(7)} ${t.id}${t.panel ? '' : ' (panel uses range)'}  (${t.timed.results} series)`);
+  for (const t of failed) line(`  FAILED ${t.mode} ${t.id}: ${t.timed.error}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  if (args.json !== undefined) {
+    await writeFile(
+      args.json,
+      JSON.stringify(
+        {
+          installs, days, seed, concurrency, repeat,
+          heartbeats: result.heartbeats, featureRecords: result.featureRecords, loadSeconds, sendSeconds, promLoadCpu,
+          distinct, headSeries, totalSeries, blocks, byName, idle, loaded, after, nodeMaxRssKiB: process.resourceUsage().maxRSS,
+          baselineMs: baseline.ms, querySeconds, promQueryCpu,
+          timings: timings.map((t) => ({ id: t.id, mode: t.mode, panel: t.panel, ...t.timed })),
+        },
+        null,
+        2,
+      ),
+    );
+  }
+  if (args.keep) {
+    log(`Prometheus ${promUrl} stays up until Ctrl-C (--keep).`);
+    keeping = true;
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  }
+} finally {
+  await stack.stop();
+  await rm(workDir, { recursive: true, force: true });
+}
