@@ -2,16 +2,17 @@
  * Heartbeat size: Headcount's `preview()` of a 10-quantity + 5-flag catalog (the built package),
  * against a baseline made in the same run with the stock OTel metrics SDK: one observable gauge
  * per quantity/flag carrying the raw value, same resource, same OTLP protobuf serializer, same
- * gzip level. That is what "just use OTel gauges" would put on the wire.
+ * wire encoding (transport.ts: deflate, level 9). That is what "just use OTel gauges" would put
+ * on the wire.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { OnDemandReader } from '../src/otlp/pipeline.ts';
+import { OnDemandReader } from '../src/otlp/sdk-pipeline.ts';
+import { encodeBody } from '../src/transport.ts';
 import type * as Api from '../src/index.ts';
 import type { AppSpec } from './app-spec.ts';
 import type { Sink } from './sink-server.ts';
@@ -77,7 +78,7 @@ export async function naiveOtelSizes(app: AppSpec, resource: Record<string, stri
   await provider.shutdown();
   const body = ProtobufMetricsSerializer.serializeRequest(resourceMetrics);
   if (body === undefined) throw new Error('serialisation failed');
-  return { wireBytes: gzipSync(body, { level: 9 }).byteLength, protobufBytes: body.byteLength };
+  return { wireBytes: encodeBody(body).byteLength, protobufBytes: body.byteLength };
 }
 
 /**

@@ -162,7 +162,7 @@ try {
     const sent = await sentWireBytes(api, c10, sink);
     rows.push({
       id: '4a',
-      figure: 'Heartbeat, 10 quantities + 5 flags, gzip (preview)',
+      figure: 'Heartbeat, 10 quantities + 5 flags, deflate (preview)',
       value: `${hc.wireBytes} B`,
       baseline: `${naive.wireBytes} B OTel gauges`,
       delta: `${signed(hc.wireBytes - naive.wireBytes, 0)} B ${ratio(hc.wireBytes, naive.wireBytes)}`,
@@ -171,7 +171,7 @@ try {
     });
     rows.push({
       id: '4b',
-      figure: 'Heartbeat, same, gzip as received (real id)',
+      figure: 'Heartbeat, same, deflate as received (real id)',
       value: `${sent} B`,
       baseline: `${naive.wireBytes} B OTel gauges`,
       delta: `${signed(sent - naive.wireBytes, 0)} B ${ratio(sent, naive.wireBytes)}`,
@@ -189,11 +189,11 @@ try {
     });
     details.push(
       'heartbeat baseline: stock @opentelemetry/sdk-metrics, one observable gauge per quantity/flag with its raw value, the same resource, ' +
-        'ProtobufMetricsSerializer, gzip level 9 (as Headcount); it uses the preview\'s resource (all-zero placeholder install id)',
+        'ProtobufMetricsSerializer, deflate level 9 (as Headcount); it uses the preview\'s resource (all-zero placeholder install id)',
     );
-    if (hc.logsWireBytes !== undefined) details.push(`feature events request (2 features used that day): ${hc.logsWireBytes} B gzip on the wire`);
+    if (hc.logsWireBytes !== undefined) details.push(`feature events request (2 features used that day): ${hc.logsWireBytes} B deflate on the wire`);
     const acmeSizes = await headcountSizes(api, acme);
-    details.push(`heartbeat of the Acme example (3 quantities + 2 flags): ${acmeSizes.wireBytes} B gzip, ${acmeSizes.protobufBytes} B protobuf`);
+    details.push(`heartbeat of the Acme example (3 quantities + 2 flags): ${acmeSizes.wireBytes} B deflate, ${acmeSizes.protobufBytes} B protobuf`);
 
     // 5. Event-loop stall around sends, fresh process per run.
     log(`event-loop stall: ${STALL_RUNS} runs × 2 variants…`);

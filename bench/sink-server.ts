@@ -10,7 +10,7 @@ export interface Sink {
   readonly url: string;
   /** Requests received, by path. */
   readonly hits: Map<string, number>;
-  /** Bytes received (request bodies as sent, i.e. gzip). */
+  /** Bytes received (request bodies as sent, i.e. compressed). */
   bytes: number;
   /** Each request's path and body size on the wire, in arrival order. */
   readonly requests: { readonly path: string; readonly bytes: number }[];

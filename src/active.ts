@@ -3,7 +3,6 @@
  * a preview): identity, the heartbeat cycle, delivery with retries, the ledger. Imported lazily
  * by `headcount.ts`, so an install that never opts in never loads the OTel SDK.
  */
-import * as z from 'zod/mini';
 import { bucketOf } from './bucket.ts';
 import { variableNames, type Settings } from './config.ts';
 import { channelOf, deploymentKind, hostArch, normaliseVersion, osType, runtimeVersion } from './environment.ts';
@@ -11,8 +10,8 @@ import type { ResolvedOptions } from './headcount.ts';
 import { appendLedger, loadPendingFeatures, mergeDayCounts, savePendingFeatures, sha256, type DayCounts } from './local.ts';
 import { allowListFor, FLAG_PREFIX, QUANTITY_PREFIX, SCHEMA_VERSION, type AllowList } from './otlp/allowlist.ts';
 import { buildBodies, type Bodies, type FeatureDay } from './otlp/pipeline.ts';
-import { RedactionCounter } from './otlp/redacting.ts';
-import { backoffDelay, DAY_MS, nextDelay, unrefTimer, utcDay, between } from './schedule.ts';
+import { RedactionCounter } from './otlp/redaction-counter.ts';
+import { backoffDelay, DAY_MS, nextDelay, nextTurn, unrefTimer, utcDay, between } from './schedule.ts';
 import { CorruptStateError, FileStateStore, LockTimeoutError, MemoryStateStore, newInstallId, type InstallState, type StateStore } from './store.ts';
 import { encodeBody, post, type SendResult } from './transport.ts';
 import { VERSION } from './version.ts';
@@ -42,7 +41,7 @@ export interface PreviewRequest {
   readonly url: string;
   readonly signal: 'metrics' | 'logs';
   readonly contentType: 'application/x-protobuf';
-  /** The exact uncompressed body; on the wire it is gzip-compressed. */
+  /** The exact uncompressed body; on the wire it is deflate-compressed (`transport.ts`). */
   readonly body: Uint8Array;
   readonly wireBytes: number;
   readonly sha256: string;
@@ -66,26 +65,43 @@ export interface Active {
   shutdown(timeoutMs: number): Promise<void>;
 }
 
-/** Lets the host's queued work run before the next step of a send. */
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets the host's queued work (timers, I/O) run before the next step of a send. */
+const yieldToLoop = nextTurn;
 
 /** Placeholder id shown in a preview before any id exists; real sends never use it. */
 export const PREVIEW_INSTALL_ID = '00000000-0000-4000-8000-000000000000';
 
-const ReportSchema = z.object({
-  quantities: z.optional(z.record(z.string(), z.unknown())),
-  flags: z.optional(z.record(z.string(), z.unknown())),
-});
+type ReportMaps = { quantities?: Record<string, unknown>; flags?: Record<string, unknown> };
+
+/** `{}` or a null-prototype object, of any realm (not an array, Map, Date or class instance). */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.hasOwn(proto, 'isPrototypeOf');
+}
+
+/** `collect()`'s output as { quantities?: record, flags?: record }, or undefined if it is not. */
+function parseReport(report: unknown): ReportMaps | undefined {
+  if (typeof report !== 'object' || report === null || Array.isArray(report)) return undefined;
+  const out: ReportMaps = {};
+  for (const key of ['quantities', 'flags'] as const) {
+    const value: unknown = (report as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (!isRecord(value) || Object.getOwnPropertySymbols(value).length > 0) return undefined;
+    out[key] = Object.fromEntries(Object.entries(value).filter(([name]) => name !== '__proto__'));
+  }
+  return out;
+}
 
 /** Turns `collect()`'s output into heartbeat attributes, warning (by key) about anything bad. */
 export function reportAttributes(report: unknown, o: ResolvedOptions): Record<string, string> {
   const out: Record<string, string> = {};
-  const parsed = ReportSchema.safeParse(report ?? {});
-  if (!parsed.success) {
+  const parsed = parseReport(report ?? {});
+  if (parsed === undefined) {
     o.log('collect(): expected { quantities?: {name: number}, flags?: {name: boolean} }; its values were left out');
     return out;
   }
-  for (const [name, value] of Object.entries(parsed.data.quantities ?? {})) {
+  for (const [name, value] of Object.entries(parsed.quantities ?? {})) {
     if (!o.catalog.quantities.has(name)) {
       o.warnUndeclared('collect(): quantity', name);
       continue;
@@ -97,7 +113,7 @@ export function reportAttributes(report: unknown, o: ResolvedOptions): Record<st
     }
     out[QUANTITY_PREFIX + name] = bucket;
   }
-  for (const [name, value] of Object.entries(parsed.data.flags ?? {})) {
+  for (const [name, value] of Object.entries(parsed.flags ?? {})) {
     if (!o.catalog.flags.has(name)) {
       o.warnUndeclared('collect(): flag', name);
       continue;
@@ -400,7 +416,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     const state = await readState().catch(() => undefined);
     const bodies = await heartbeatBodies(o, state?.installId ?? PREVIEW_INSTALL_ID, featureDays(pending), allow, redactions);
     for (const r of previewRequests(settings.endpoint ?? '', bodies)) {
-      o.log(`debug (${variableNames(o.envPrefix).debug}=1): not sending POST ${r.url}, ${r.body.byteLength} B protobuf (${r.wireBytes} B gzip), sha256 ${r.sha256}: ${JSON.stringify(r.readable)}`);
+      o.log(`debug (${variableNames(o.envPrefix).debug}=1): not sending POST ${r.url}, ${r.body.byteLength} B protobuf (${r.wireBytes} B deflate), sha256 ${r.sha256}: ${JSON.stringify(r.readable)}`);
     }
     lastResult = `${new Date(o.now()).toISOString()} debug: printed, not sent`;
     return { sent: false, reason: lastResult };
@@ -469,7 +485,10 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     start() {
       adoptSavedFeatures();
       scheduleMidnight();
-      void readState()
+      // In a turn of its own: the first read also loads node:fs/promises (a few ms), and this
+      // runs right after the import of this module.
+      void yieldToLoop()
+        .then(readState)
         .then((state) => {
           known = state;
           schedule(nextDelay(o.now(), state?.lastSentAt, s, o.random));

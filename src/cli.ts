@@ -133,7 +133,7 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
         }
         io.out(`telemetry is ${preview.enabled ? 'ON' : 'off'} (${preview.reason}); a heartbeat now would send:`);
         for (const r of preview.requests) {
-          io.out(`\nPOST ${r.url || `/v1/${r.signal}`}  ${r.body.byteLength} B protobuf, ${r.wireBytes} B gzip on the wire, sha256 ${r.sha256}`);
+          io.out(`\nPOST ${r.url || `/v1/${r.signal}`}  ${r.body.byteLength} B protobuf, ${r.wireBytes} B deflate on the wire, sha256 ${r.sha256}`);
           io.out(JSON.stringify(r.readable, null, 2));
         }
         return 0;

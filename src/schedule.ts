@@ -65,3 +65,13 @@ export function unrefTimer(fn: () => void, ms: number): NodeJS.Timeout {
   t.unref();
   return t;
 }
+
+/**
+ * Resolves after at least one whole turn of the event loop, whichever phase it is called from,
+ * so the host's timers and I/O run between two steps of Headcount's work: two immediates, as an
+ * immediate queued from an I/O callback runs in the same turn (no timer fires in between), and
+ * one queued from an immediate runs in the next. Unlike a timer, it adds no 1 ms floor.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+}

@@ -6,12 +6,15 @@
  * HTTP client metrics never see them, with or without a context manager. Tracing is suppressed
  * as well, for instrumentations that hook deeper. Sockets are unref()ed unless the caller awaits.
  */
-import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
-import { Agent as HttpAgent, ClientRequest } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { urlToHttpOptions } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { nextTurn } from './schedule.ts';
+
+// Built-ins by `process.getBuiltinModule`, not ES imports: an ES import of `node:http` builds
+// its namespace from every export, and its lazy `WebSocket` getters load undici (~10 MiB RSS).
+// `node:https` (TLS, ~3 MiB) is loaded only for an https endpoint.
+const http = () => process.getBuiltinModule('node:http');
+const https = () => process.getBuiltinModule('node:https');
+const zlib = () => process.getBuiltinModule('node:zlib');
+const url = () => process.getBuiltinModule('node:url');
 
 export type SendResult =
   | { readonly kind: 'success'; readonly status: number }
@@ -37,9 +40,16 @@ export interface PostOptions {
   readonly ref?: boolean;
 }
 
-/** Wire encoding of a body: gzip. Exposed so preview can report the on-the-wire size. */
+/**
+ * Content-Encoding of a body on the wire: `deflate`, i.e. the zlib format (RFC 9110 8.4.1.2),
+ * which the collector's OTLP/HTTP receiver decodes like `zlib`. Its framing is 12 B smaller than
+ * gzip's (no file header, Adler-32 instead of CRC-32 + length), for the same compressed data.
+ */
+export const CONTENT_ENCODING = 'deflate';
+
+/** Wire encoding of a body (see CONTENT_ENCODING). Exposed so preview can report the on-the-wire size. */
 export function encodeBody(body: Uint8Array): Buffer {
-  return gzipSync(body, { level: 9 });
+  return zlib().deflateSync(body, { level: 9 });
 }
 
 /** Parses `Retry-After` (seconds or HTTP date) into milliseconds. */
@@ -62,9 +72,18 @@ export function classify(status: number, retryAfter: string | undefined): SendRe
   return { kind: 'failure', status, error: `HTTP ${status}` };
 }
 
-/** POSTs one gzip-compressed OTLP protobuf body. Never rejects. */
-export function post(options: PostOptions, wire: Uint8Array = encodeBody(options.body)): Promise<SendResult> {
-  return context.with(suppressTracing(context.active()), () => postUntraced(options, wire));
+/**
+ * POSTs one deflate-compressed OTLP protobuf body, with tracing suppressed in the host's context
+ * (the OTel API is loaded with the SDK; see `otlp/stages/base.ts`). Never rejects.
+ */
+export async function post(options: PostOptions, wire: Uint8Array = encodeBody(options.body)): Promise<SendResult> {
+  const otel = await import('./otlp/stages/base.ts').catch(() => undefined);
+  // Node's HTTP client (~5 ms to load the first time) in a turn of its own, before the request.
+  if (options.url.startsWith('https:')) https();
+  else http();
+  await nextTurn();
+  if (otel === undefined) return postUntraced(options, wire);
+  return otel.context.with(otel.suppressTracing(otel.context.active()), () => postUntraced(options, wire));
 }
 
 function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResult> {
@@ -76,15 +95,15 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
         resolve(result);
       }
     };
-    let url: URL;
+    let target: URL;
     try {
-      url = new URL(options.url);
+      target = new URL(options.url);
     } catch {
       done({ kind: 'failure', status: 0, error: 'invalid endpoint URL' });
       return;
     }
     // A private agent per request: no pooled sockets outlive it, nothing shared with the host.
-    const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+    const agent = target.protocol === 'https:' ? new (https().Agent)({ keepAlive: false }) : new (http().Agent)({ keepAlive: false });
     const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
     const finish = done;
     done = (result: SendResult) => {
@@ -92,14 +111,14 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
       agent.destroy();
       finish(result);
     };
-    const req = new ClientRequest({
-      ...urlToHttpOptions(url),
+    const req = new (http().ClientRequest)({
+      ...url().urlToHttpOptions(target),
       method: 'POST',
       agent,
       timeout: timeoutMs,
       headers: {
         'content-type': 'application/x-protobuf',
-        'content-encoding': 'gzip',
+        'content-encoding': CONTENT_ENCODING,
         'content-length': wire.byteLength,
         authorization: `Bearer ${options.token}`,
         'user-agent': options.userAgent,

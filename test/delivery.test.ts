@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 describe('delivery to a real local HTTP server', () => {
-  it('posts gzip protobuf with the bearer token and records the send in the ledger', async () => {
+  it('posts deflate-compressed protobuf with the bearer token and records the send in the ledger', async () => {
     const opts = onOptions(server.url);
     const h = track(createHeadcount(opts));
     h.feature('export_csv');
@@ -30,7 +30,7 @@ describe('delivery to a real local HTTP server', () => {
     expect(req.path).toBe('/v1/metrics');
     expect(req.headers['authorization']).toBe(`Bearer ${TOKEN}`);
     expect(req.headers['content-type']).toBe('application/x-protobuf');
-    expect(req.headers['content-encoding']).toBe('gzip');
+    expect(req.headers['content-encoding']).toBe('deflate');
     expect(req.body.toString('latin1')).toContain('quantity.servers');
     const ledger = await readLedger(opts.stateDir!);
     expect(ledger.map((e) => [e.signal, e.status])).toEqual([['metrics', 200]]);

@@ -4,6 +4,9 @@
  * MeterProvider and LoggerProvider, and sets OTEL_* variables; then Headcount sends. The
  * capture server here sees what leaves, the host's in-memory exporters show what it saw.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runFixture, useChildContext } from './helpers/child.ts';
 import type { Captured } from './helpers/capture-server.ts';
@@ -19,6 +22,8 @@ interface HostResult {
   readonly sameTracerProvider: boolean;
   readonly sameLoggerProvider: boolean;
   readonly contextWorks: boolean;
+  /** Per outgoing request (Node's http client channel): tracing suppressed in the host's context? */
+  readonly suppressed: { path: string; suppressed: boolean }[];
   readonly spans: { name: string; kind: number; attributes: Record<string, unknown> }[];
   readonly hostMetrics: { scope: string; name: string; total: number }[];
   readonly hostLogs: { scope: string; body: unknown; eventName: string | null }[];
@@ -44,17 +49,24 @@ const hostRequests = (): Captured[] => ctx.server.requests.filter((r) => r.path.
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 const urlsOf = (spans: HostResult['spans']): string[] => spans.map((s) => text(s.attributes['url.full']));
 
-async function runHost(variant?: string): Promise<HostResult> {
-  const child = await runFixture<HostResult>('host-otel.ts', { env: hostEnv(), cwd: ctx.box.cwd, args: variant === undefined ? [ctx.server.url] : [ctx.server.url, variant] });
+async function runHost(entry: string | undefined, variant?: string): Promise<HostResult> {
+  const env = entry === undefined ? hostEnv() : { ...hostEnv(), HEADCOUNT_ENTRY: entry };
+  const child = await runFixture<HostResult>('host-otel.ts', { env, cwd: ctx.box.cwd, args: variant === undefined ? [ctx.server.url] : [ctx.server.url, variant] });
   expect(child.stderr).not.toMatch(/Error|unhandled/i);
   expect(child.code).toBe(0);
   expect(child.result).toBeDefined();
   return child.result!;
 }
 
-describe('a host app with its own OpenTelemetry setup', () => {
+// The sources share the host's @opentelemetry/api module; the published build bundles its own
+// copy, which must find the host's context manager (and show it suppressed tracing) through the
+// API's global registry.
+const DIST_ENTRY = pathToFileURL(resolve('dist/index.js')).href;
+const entries: [string, string | undefined][] = [['sources', undefined], ...(existsSync('dist/index.js') ? [['published build (dist/)', DIST_ENTRY] as [string, string]] : [])];
+
+describe.each(entries)('a host app with its own OpenTelemetry setup (%s)', (_label, entry) => {
   it('sends Headcount requests without the host OTEL_* headers, resource or trace context', async () => {
-    const host = await runHost();
+    const host = await runHost(entry);
     expect(host.headcountEnabled).toBe(true);
     expect(host.outcome.sent).toBe(true);
 
@@ -84,7 +96,7 @@ describe('a host app with its own OpenTelemetry setup', () => {
   });
 
   it('leaves the host globals in place and its own signals working, and keeps its requests out of host traces', async () => {
-    const host = await runHost();
+    const host = await runHost(entry);
     expect(host.outcome.sent).toBe(true);
 
     // No global registered or replaced: the API's registry holds the host's objects only.
@@ -110,10 +122,19 @@ describe('a host app with its own OpenTelemetry setup', () => {
     expect(host.spans.filter((s) => text(s.attributes['user_agent.original']).startsWith('headcount/'))).toEqual([]);
   });
 
+  it("shows Headcount's requests as tracing-suppressed in the host's own context (hooks below http.request see it)", async () => {
+    const host = await runHost(entry);
+    const ours = host.suppressed.filter((r) => r.path.startsWith('/v1/'));
+    expect(ours.map((r) => r.path)).toEqual(['/v1/metrics', '/v1/logs']);
+    expect(ours.every((r) => r.suppressed)).toBe(true);
+    // Control: the host's own requests are not suppressed.
+    expect(host.suppressed.filter((r) => r.path.startsWith('/host-')).map((r) => r.suppressed)).toEqual([false, false]);
+  });
+
   // Headcount builds requests with `new ClientRequest` and a private Agent, which the host's
   // instrumentation-http does not patch: neither its metrics nor its spans see them.
   it("keeps Headcount's requests out of the host's HTTP client metrics", async () => {
-    const host = await runHost();
+    const host = await runHost(entry);
     const duration = host.hostMetrics.find((m) => m.name === 'http.client.request.duration');
     expect(hostRequests()).toHaveLength(2);
     expect(headcountRequests()).toHaveLength(2);
@@ -121,7 +142,7 @@ describe('a host app with its own OpenTelemetry setup', () => {
   });
 
   it('keeps Headcount requests out of host traces even without a host context manager', async () => {
-    const host = await runHost('no-context-manager');
+    const host = await runHost(entry, 'no-context-manager');
     expect(host.outcome.sent).toBe(true);
     const urls = urlsOf(host.spans);
     expect(urls).toContain(`${ctx.server.url}/host-before`);

@@ -11,33 +11,11 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { MetricData, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { scrubReason } from '../redact.ts';
+import type { RedactionCounter, Where } from './redaction-counter.ts';
 import { FEATURE_EVENT, HEARTBEAT_METRIC, SCOPE_NAME, type AllowList, type Validator } from './allowlist.ts';
 
-export type Where = 'resource' | 'metric' | 'log';
-
-/** Counts of dropped attributes, `where:key:reason` → count. Values are never kept. */
-export class RedactionCounter {
-  readonly #counts = new Map<string, number>();
-  #total = 0;
-
-  add(where: Where, key: string, reason: string): void {
-    const safeKey = scrubReason(key) === undefined ? key : '<redacted key>';
-    const id = `${where}:${safeKey}:${reason}`;
-    this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
-    this.#total++;
-  }
-
-  get total(): number {
-    return this.#total;
-  }
-
-  entries(): Array<{ where: string; key: string; reason: string; count: number }> {
-    return [...this.#counts].map(([id, count]) => {
-      const [where = '', key = '', reason = ''] = id.split(':');
-      return { where, key, reason, count };
-    });
-  }
-}
+// The counter lives in a module of its own: the active part imports it before the SDK is loaded.
+export { RedactionCounter, type Where } from './redaction-counter.ts';
 
 /** Filters one attribute set against `allowed`, counting every drop. */
 export function redactAttributes(

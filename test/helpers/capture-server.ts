@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateSync } from 'node:zlib';
 
 export interface Captured {
   readonly path: string;
@@ -42,7 +42,8 @@ export async function startCaptureServer(): Promise<CaptureServer> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+      const encoding = req.headers['content-encoding'];
+      const body = encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw;
       requests.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() });
       for (const w of waiters.splice(0)) w();
       const reply = queue.shift() ?? api.fallback;

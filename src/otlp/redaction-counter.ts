@@ -1,0 +1,32 @@
+/**
+ * Counts of attributes the redacting processors dropped (`redacting.ts`): key and reason, never
+ * the value. No OTel import: the active part holds one before the SDK is loaded.
+ */
+import { scrubReason } from '../redact.ts';
+
+export type Where = 'resource' | 'metric' | 'log';
+
+/** Counts of dropped attributes, `where:key:reason` → count. Values are never kept. */
+export class RedactionCounter {
+  readonly #counts = new Map<string, number>();
+  #total = 0;
+
+  add(where: Where, key: string, reason: string): void {
+    const safeKey = scrubReason(key) === undefined ? key : '<redacted key>';
+    const id = `${where}:${safeKey}:${reason}`;
+    this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
+    this.#total++;
+  }
+
+  get total(): number {
+    return this.#total;
+  }
+
+  entries(): Array<{ where: string; key: string; reason: string; count: number }> {
+    return [...this.#counts].map(([id, count]) => {
+      const [where = '', key = '', reason = ''] = id.split(':');
+      return { where, key, reason, count };
+    });
+  }
+}
+
