@@ -5,6 +5,13 @@
  * the state). Files are written atomically (temp file + rename) and only after consent.
  */
 import { crypto, fsp, path } from './builtins.ts';
+import { nextTurn } from './schedule.ts';
+
+/**
+ * Whether node:fs/promises was loaded. The first read loads it (~2 ms) in a turn of the event
+ * loop of its own: it comes right after the import of the active part (`start()`, `status()`).
+ */
+let fsPromisesLoaded = false;
 
 export interface InstallState {
   /** Random UUID v4, no relation to the machine or user. */
@@ -89,6 +96,10 @@ export class FileStateStore implements StateStore {
   async read(): Promise<InstallState | undefined> {
     let text: string;
     try {
+      if (!fsPromisesLoaded) {
+        await nextTurn();
+        fsPromisesLoaded = true;
+      }
       text = await fsp().readFile(this.#file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
