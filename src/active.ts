@@ -9,7 +9,8 @@ import { channelOf, deploymentKind, hostArch, normaliseVersion, osType, runtimeV
 import type { ResolvedOptions } from './headcount.ts';
 import { appendLedger, loadPendingFeatures, mergeDayCounts, savePendingFeatures, sha256, type DayCounts } from './local.ts';
 import { allowListFor, FLAG_PREFIX, QUANTITY_PREFIX, SCHEMA_VERSION, type AllowList } from './otlp/allowlist.ts';
-import { buildBodies, type Bodies, type FeatureDay } from './otlp/pipeline.ts';
+import { buildBodies, parseCollected, type Bodies, type FeatureDay } from './otlp/pipeline.ts';
+import type { ReportMaps } from './otlp/report-schema.ts';
 import { RedactionCounter } from './otlp/redaction-counter.ts';
 import { backoffDelay, DAY_MS, nextDelay, nextTurn, unrefTimer, utcDay, between } from './schedule.ts';
 import { CorruptStateError, FileStateStore, LockTimeoutError, MemoryStateStore, newInstallId, type InstallState, type StateStore } from './store.ts';
@@ -71,32 +72,9 @@ const yieldToLoop = nextTurn;
 /** Placeholder id shown in a preview before any id exists; real sends never use it. */
 export const PREVIEW_INSTALL_ID = '00000000-0000-4000-8000-000000000000';
 
-type ReportMaps = { quantities?: Record<string, unknown>; flags?: Record<string, unknown> };
-
-/** `{}` or a null-prototype object, of any realm (not an array, Map, Date or class instance). */
-function isRecord(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as object | null;
-  return proto === null || Object.hasOwn(proto, 'isPrototypeOf');
-}
-
-/** `collect()`'s output as { quantities?: record, flags?: record }, or undefined if it is not. */
-function parseReport(report: unknown): ReportMaps | undefined {
-  if (typeof report !== 'object' || report === null || Array.isArray(report)) return undefined;
-  const out: ReportMaps = {};
-  for (const key of ['quantities', 'flags'] as const) {
-    const value: unknown = (report as Record<string, unknown>)[key];
-    if (value === undefined) continue;
-    if (!isRecord(value) || Object.getOwnPropertySymbols(value).length > 0) return undefined;
-    out[key] = Object.fromEntries(Object.entries(value).filter(([name]) => name !== '__proto__'));
-  }
-  return out;
-}
-
 /** Turns `collect()`'s output into heartbeat attributes, warning (by key) about anything bad. */
-export function reportAttributes(report: unknown, o: ResolvedOptions): Record<string, string> {
+export function reportAttributes(parsed: ReportMaps | undefined, o: ResolvedOptions): Record<string, string> {
   const out: Record<string, string> = {};
-  const parsed = parseReport(report ?? {});
   if (parsed === undefined) {
     o.log('collect(): expected { quantities?: {name: number}, flags?: {name: boolean} }; its values were left out');
     return out;
@@ -187,8 +165,9 @@ function todaysFeatures(featureIndex: ReadonlyMap<string, number>, counts: Float
 
 async function heartbeatBodies(o: ResolvedOptions, installId: string, features: FeatureDay[], allow: AllowList, counter: RedactionCounter): Promise<Bodies> {
   const report = await collectReport(o);
+  const parsed = await parseCollected(report);
   return buildBodies(
-    { resource: resourceAttributes(o, installId), heartbeat: reportAttributes(report, o), features, day: utcDay(o.now()) },
+    { resource: resourceAttributes(o, installId), heartbeat: reportAttributes(parsed, o), features, day: utcDay(o.now()) },
     allow,
     counter,
     SCHEMA_VERSION,

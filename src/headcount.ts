@@ -252,7 +252,7 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
     async status() {
       const a = await inactive();
       if (a !== undefined) return a.status();
-      // Answered here: importing active.ts would load zod and the OTel SDK before consent.
+      // Answered here: importing active.ts would load the sender's active part before consent.
       return offStatus(o, settings, await storedState(o));
     },
     async preview() {

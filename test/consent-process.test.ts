@@ -2,7 +2,7 @@
  * Consent at process level: a real child Node process runs Headcount with the example app's
  * options, the default state dir (the per-user state dir under a temp XDG_STATE_HOME) and an explicit env.
  * While off, probes installed before Headcount loads must see no network use, no OTel module
- * (nor zod, which older builds bundled), and the temp home must stay empty. The positive control
+ * nor zod (both load with the SDK pipeline at the first heartbeat), and the temp home must stay empty. The positive control
  * (on) shows each probe does see those things when they happen.
  */
 import { join } from 'node:path';
@@ -114,6 +114,7 @@ describe('nothing before consent (child process)', () => {
     const loaded = otelOrZod(result.modules);
     expect(loaded.some((m) => m.includes('@opentelemetry/sdk-metrics'))).toBe(true);
     expect(loaded.some((m) => m.includes('@opentelemetry/sdk-logs'))).toBe(true);
+    expect(loaded.some((m) => m.includes('/zod/'))).toBe(true);
 
     expect(ctx.box.written()).toContain(join('xdg-state', 'acme', 'telemetry', 'state.json'));
   });

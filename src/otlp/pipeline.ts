@@ -10,6 +10,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { nextTurn } from '../schedule.ts';
 import type { AllowList } from './allowlist.ts';
 import type { RedactionCounter } from './redaction-counter.ts';
+import type { ReportMaps } from './report-schema.ts';
 import type * as SdkPipelineModule from './sdk-pipeline.ts';
 
 export interface FeatureDay {
@@ -64,6 +65,11 @@ export function loadSdkPipeline(): Promise<SdkPipeline> {
     throw error;
   });
   return loading;
+}
+
+/** Checks `collect()`'s output against its schema (zod, loaded with the SDK pipeline). */
+export async function parseCollected(report: unknown): Promise<ReportMaps | undefined> {
+  return (await loadSdkPipeline()).parseReport(report);
 }
 
 export async function buildBodies(input: HeartbeatInput, allow: AllowList, counter: RedactionCounter, version: string): Promise<Bodies> {

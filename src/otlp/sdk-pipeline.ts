@@ -21,6 +21,9 @@ import { RedactingLogRecordProcessor, RedactingMetricExporter, redactResource, t
 const asJson = (bytes: Uint8Array | undefined): unknown => (bytes === undefined ? undefined : JSON.parse(new TextDecoder().decode(bytes)));
 
 /** A reader that collects only when asked: the heartbeat schedule is Headcount's own. */
+/** Part of this chunk, so zod loads with the SDK at the first heartbeat. */
+export { parseReport } from './report-schema.ts';
+
 export class OnDemandReader extends MetricReader {
   constructor() {
     super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
