@@ -12,10 +12,11 @@
  * - **Distinct installs.** An install has one series per label set, so an install that upgraded
  *   (or whose bucket changed) has several. Installs are counted as distinct `instance` values:
  *   `count(count by (instance) (...))`, never `count(last_over_time(...))`.
- * - **Latest values.** Breakdowns use each install's latest heartbeat in the last 7 days. Because
- *   one install's heartbeats are at least 24 h apart, each one-day window holds at most one of
- *   them; `latest()` takes the newest window that has one (`or on(instance)` chain), so every
- *   install lands in exactly one group and shares sum to 100 %.
+ * - **Latest values.** Breakdowns use each install's latest heartbeat in the last 7 days:
+ *   `latest()` keeps, per install, the one series whose last sample is the newest
+ *   (`topk by (instance) (1, ts_of_last_over_time(...))`), so every install lands in exactly one
+ *   group and shares sum to 100 %. `ts_of_last_over_time` is experimental in Prometheus 3: it
+ *   needs `--enable-feature=promql-experimental-functions` (prometheus.yml lists the flags).
  * - **One-off installs** (one heartbeat, never seen again: CI runs, throwaway containers) are
  *   kept apart: `established` needs two or more heartbeats in 30 days, `new` is a single
  *   heartbeat in the last 25 h (it may still become established), `one-off` is a single heartbeat
@@ -90,26 +91,29 @@ const countInstalls = (window: string): string => `count(${installsIn(window)}) 
 /** Heartbeats per install in the last 30 days (summed over the install's series). */
 const HEARTBEATS_30D = `sum by (instance) (count_over_time(${hb()}[30d]))`;
 
-/** Days the `latest()` chain looks back: breakdowns are over installs active in 7 days. */
+/** Days `latest()` looks back: breakdowns are over installs active in 7 days. */
 export const BREAKDOWN_DAYS = 7;
 
 /**
- * Each install's latest heartbeat in the last `days` days: the newest one-day window that has
- * one. Heartbeats are >= 24 h apart, so a one-day window holds at most one per install.
+ * Each install's latest heartbeat in the last `days` days: of an install's series (one per label
+ * set: an upgrade or a bucket change starts a new one), the one whose last sample is the newest.
+ * One series per install, valued with that heartbeat's time (s). One pass over the window's
+ * samples; an install's heartbeats are >= 24 h apart, so two of its series never share a last
+ * timestamp. (It used to be a chain of `days` one-day windows joined with `or on(instance)`:
+ * the same result, 3-4x the evaluation time.)
  */
 export function latest(selector = hb(), days = BREAKDOWN_DAYS): string {
-  const windows = Array.from({ length: days }, (_, i) => `last_over_time(${selector}[1d]${i === 0 ? '' : ` offset ${i}d`})`);
-  return windows.join(' or on(instance) ');
+  return `topk by (instance) (1, ts_of_last_over_time(${selector}[${days}d]))`;
 }
 
-/** Installs per value of `labels` (by their latest heartbeat), small groups hidden. */
+/** Installs per value of `labels` (by their latest heartbeat). */
 function breakdownCount(labels: string, selector = hb()): string {
-  return `count by (${labels}) (count by (instance, ${labels}) (${latest(selector)}))`;
+  return `count by (${labels}) (${latest(selector)})`;
 }
 
 /** Distinct installs the breakdown is over (active in 7 days, with the selector's labels). */
 function breakdownTotal(selector = hb()): string {
-  return `count(count by (instance) (${latest(selector)}))`;
+  return `count(${latest(selector)})`;
 }
 
 /** Share (%) of installs per value of `labels`, groups under k hidden. */
@@ -315,10 +319,10 @@ export const FRESHNESS: readonly Query[] = [
   {
     id: 'last_heartbeat',
     title: 'Last heartbeat received',
-    description: 'Time of the newest heartbeat stored in the last 25 h (exact in the last 5 min, else to the 5-minute step).',
+    description: 'Time of the newest heartbeat stored in the last 25 h (the sample timestamp, to the millisecond).',
     unit: 'dateTimeFromNow',
     kind: 'stat',
-    expr: `(max(timestamp(${hb()})) or max(max_over_time(timestamp(${hb()})[25h:5m]))) * 1000`,
+    expr: `max(ts_of_last_over_time(${hb()}[25h])) * 1000`,
   },
   {
     id: 'installs_heard_1h',

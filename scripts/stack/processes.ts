@@ -23,7 +23,7 @@ export function prometheusFlags(dataDir: string, port: number, configFile = prom
     '--storage.tsdb.retention.time=90d',
     '--web.enable-otlp-receiver',
     '--web.enable-admin-api',
-    '--enable-feature=created-timestamp-zero-ingestion',
+    '--enable-feature=created-timestamp-zero-ingestion,promql-experimental-functions',
     `--web.listen-address=127.0.0.1:${port}`,
   ];
 }

@@ -23,9 +23,9 @@ describe('collector-config files', () => {
     for (const v of versions) expect(v === builder || /^v1\.\d+\.\d+$/.test(v ?? '')).toBe(true);
   });
 
-  it('ships Prometheus with 90 days retention, OTLP receiver and admin API', async () => {
+  it('ships Prometheus with 90 days retention, OTLP receiver, admin API and the experimental PromQL functions', async () => {
     const prom = await readFile(`${repoRoot}collector-config/prometheus.yml`, 'utf8');
-    for (const flag of ['--storage.tsdb.retention.time=90d', '--web.enable-otlp-receiver', '--web.enable-admin-api', '--enable-feature=created-timestamp-zero-ingestion']) {
+    for (const flag of ['--storage.tsdb.retention.time=90d', '--web.enable-otlp-receiver', '--web.enable-admin-api', '--enable-feature=created-timestamp-zero-ingestion,promql-experimental-functions']) {
       expect(prom).toContain(flag);
     }
   });

@@ -168,9 +168,11 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
     expect(Object.values(shares).reduce((a, b) => a + b, 0)).toBeCloseTo(100, 6);
     expect(await groups('version_installs')).toEqual({ '1.4.0': 6, '1.5.0': 3, '1.3.2': 2 });
     expect(await groups('channel_share')).toEqual({ stable: 100 });
-    // The same chain by hand: one series per install.
-    const perInstall = await evaluate(`count(count by (instance) (${renderQuery(latest(), { service: 'acme', k: 2 })}))`, now);
+    // latest() by hand: exactly one series per install (11 installs, 11 series).
+    const latestExpr = renderQuery(latest(), { service: 'acme', k: 2 });
+    const perInstall = await evaluate(`count(count by (instance) (${latestExpr}))`, now);
     expect(perInstall[0]!.value).toBe(11);
+    expect((await evaluate(`count(${latestExpr})`, now))[0]!.value).toBe(11);
   });
 
   it('version adoption over time: one heartbeat per install per day', async () => {
