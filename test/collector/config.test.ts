@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { withCollectorEnv } from '../helpers/collector-env.ts';
 import { collectorBinaries, collectorConfig, prometheusConfig, repoRoot } from '../../scripts/stack/binaries.ts';
 import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../../scripts/stack/processes.ts';
 
@@ -34,33 +35,20 @@ describe('collector-config files', () => {
 describe.skipIf(!bins.ok)('otelcol validate', () => {
   it('accepts the shipped otelcol.yaml with its defaults and with test settings', async () => {
     if (!bins.ok) return;
-    const dir = await mkdtemp(join(tmpdir(), 'headcount-validate-'));
-    try {
-      await writeFile(join(dir, 'tokens'), 'a-token\n');
-      const env = { PATH: process.env['PATH'] ?? '', HEADCOUNT_TOKEN_FILE: join(dir, 'tokens'), HEADCOUNT_STORAGE_DIR: join(dir, 'q') };
+    await withCollectorEnv(async (_dir, env) => {
       const { stderr } = await run(bins.collector, ['validate', `--config=${collectorConfig}`], { env });
       expect(stderr).not.toMatch(/error/i);
       await run(bins.collector, ['validate', `--config=${collectorConfig}`], {
         env: { ...env, HEADCOUNT_FEATURE_NAMES: 'export|import', HEADCOUNT_BATCH_TIMEOUT: '200ms' },
       });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('accepts otelcol.yaml + the Mimir overlay, which changes only the exporter endpoint and tenant header', async () => {
     if (!bins.ok) return;
     const mimir = `${repoRoot}collector-config/otelcol.mimir.yaml`;
-    const dir = await mkdtemp(join(tmpdir(), 'headcount-validate-'));
-    try {
-      await writeFile(join(dir, 'tokens'), 'a-token\n');
-      const env = {
-        PATH: process.env['PATH'] ?? '',
-        HEADCOUNT_TOKEN_FILE: join(dir, 'tokens'),
-        HEADCOUNT_STORAGE_DIR: join(dir, 'q'),
-        HEADCOUNT_MIMIR_URL: 'https://mimir.example:8080',
-        HEADCOUNT_MIMIR_TENANT: 'acme-telemetry',
-      };
+    const mimirEnv = { HEADCOUNT_MIMIR_URL: 'https://mimir.example:8080', HEADCOUNT_MIMIR_TENANT: 'acme-telemetry' };
+    await withCollectorEnv(async (dir, env) => {
       const { stderr } = await run(bins.collector, ['validate', `--config=${collectorConfig}`, `--config=${mimir}`], { env });
       expect(stderr).not.toMatch(/error/i);
       // The merged configuration as the collector resolves it, against otelcol.yaml alone.
@@ -85,23 +73,16 @@ describe.skipIf(!bins.ok)('otelcol validate', () => {
       const typo = join(dir, 'typo.yaml');
       await writeFile(typo, (await readFile(mimir, 'utf8')).replace(/^ {4}headers:/m, '    header:'));
       expect((await resolved(collectorConfig, typo)).exporters['otlp_http/prometheus']?.['headers']).toBeUndefined();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    }, mimirEnv);
   });
 
   it('rejects a broken config (validate really checks)', async () => {
     if (!bins.ok) return;
-    const dir = await mkdtemp(join(tmpdir(), 'headcount-validate-'));
-    try {
+    await withCollectorEnv(async (dir, env) => {
       const broken = (await readFile(collectorConfig, 'utf8')).replace('memory_limiter:\n    check_interval', 'memory_limiter:\n    no_such_key: 1\n    check_interval');
       await writeFile(join(dir, 'broken.yaml'), broken);
-      await writeFile(join(dir, 'tokens'), 'a-token\n');
-      const env = { PATH: process.env['PATH'] ?? '', HEADCOUNT_TOKEN_FILE: join(dir, 'tokens'), HEADCOUNT_STORAGE_DIR: join(dir, 'q') };
       await expect(run(bins.collector, ['validate', `--config=${join(dir, 'broken.yaml')}`], { env })).rejects.toThrow(/no_such_key/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 

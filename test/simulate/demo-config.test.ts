@@ -8,12 +8,11 @@
  * - `otelcol validate` accepts the merged demo config.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { withCollectorEnv } from '../helpers/collector-env.ts';
 import { collectorBinaries, collectorConfig, repoRoot } from '../../scripts/stack/binaries.ts';
 import { demoOverlay } from '../../scripts/stack/demo-stack.ts';
 
@@ -81,16 +80,11 @@ describe('otelcol.demo.yaml (demo-only history)', () => {
 describe.skipIf(!bins.ok)('otelcol validate (demo)', () => {
   it('accepts otelcol.yaml + otelcol.demo.yaml, with and without a time shift', async () => {
     if (!bins.ok) return;
-    const dir = await mkdtemp(join(tmpdir(), 'headcount-validate-demo-'));
-    try {
-      await writeFile(join(dir, 'tokens'), 'a-token\n');
-      const env = { PATH: process.env['PATH'] ?? '', HEADCOUNT_TOKEN_FILE: join(dir, 'tokens'), HEADCOUNT_STORAGE_DIR: join(dir, 'q') };
+    await withCollectorEnv(async (_dir, env) => {
       const args = ['validate', `--config=${collectorConfig}`, `--config=${demoOverlay}`];
       const { stderr } = await run(bins.collector, args, { env });
       expect(stderr).not.toMatch(/error/i);
       await run(bins.collector, args, { env: { ...env, HEADCOUNT_DEMO_TIME_SHIFT_NS: String(3n * 86_400_000_000_000n) } });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
