@@ -66,9 +66,6 @@ export interface Active {
   shutdown(timeoutMs: number): Promise<void>;
 }
 
-/** Lets the host's queued work (timers, I/O) run before the next step of a send. */
-const yieldToLoop = nextTurn;
-
 /** Placeholder id shown in a preview before any id exists; real sends never use it. */
 export const PREVIEW_INSTALL_ID = '00000000-0000-4000-8000-000000000000';
 
@@ -347,9 +344,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       return 'stopped';
     }
     // Yield between the CPU-bound steps (build, compress, request), so none stalls the host long.
-    await yieldToLoop();
+    await nextTurn();
     const wire = encodeBody(body);
-    await yieldToLoop();
+    await nextTurn();
     const hash = sha256(body);
     for (let attempt = 1; attempt <= s.maxAttempts; attempt++) {
       if (stopped && mode === 'background') return 'stopped';
@@ -386,15 +383,26 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
   };
 
   /**
+   * The requests a heartbeat would carry now (pending days, and counts a previous run saved if
+   * this process has not taken them over), without claiming the cycle or writing anything.
+   */
+  const requestsNow = async (counter: RedactionCounter): Promise<PreviewRequest[]> => {
+    rollOver(o.now());
+    const state = await readState().catch(() => undefined);
+    const shown: DayCounts = new Map();
+    mergeDayCounts(shown, pending);
+    if (!adopted) mergeDayCounts(shown, loadPendingFeatures(o.stateDir, false));
+    const bodies = await heartbeatBodies(o, state?.installId ?? PREVIEW_INSTALL_ID, featureDays(shown), allow, counter);
+    return previewRequests(settings.endpoint ?? '', bodies);
+  };
+
+  /**
    * Debug mode: print what a heartbeat would send, as readable OTLP/JSON with the exact body's
    * size and hash. Nothing is claimed or written, so the real heartbeat is not used up and
    * feature counts stay pending for when debug is switched off.
    */
   const printInsteadOfSending = async (): Promise<SendOutcome> => {
-    rollOver(o.now());
-    const state = await readState().catch(() => undefined);
-    const bodies = await heartbeatBodies(o, state?.installId ?? PREVIEW_INSTALL_ID, featureDays(pending), allow, redactions);
-    for (const r of previewRequests(settings.endpoint ?? '', bodies)) {
+    for (const r of await requestsNow(redactions)) {
       o.log(`debug (${variableNames(o.envPrefix).debug}=1): not sending POST ${r.url}, ${r.body.byteLength} B protobuf (${r.wireBytes} B deflate), sha256 ${r.sha256}: ${JSON.stringify(r.readable)}`);
     }
     lastResult = `${new Date(o.now()).toISOString()} debug: printed, not sent`;
@@ -464,10 +472,8 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     start() {
       adoptSavedFeatures();
       scheduleMidnight();
-      // In a turn of its own: the first read also loads node:fs/promises (a few ms), and this
-      // runs right after the import of this module.
-      void yieldToLoop()
-        .then(readState)
+      // FileStateStore.read() yields a loop turn before its first read (loading node:fs/promises).
+      void readState()
         .then((state) => {
           known = state;
           schedule(nextDelay(o.now(), state?.lastSentAt, s, o.random));
@@ -496,14 +502,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       };
     },
     async preview() {
-      rollOver(o.now());
-      const state = await readState().catch(() => undefined);
-      const shown: DayCounts = new Map();
-      mergeDayCounts(shown, pending);
-      if (!adopted) mergeDayCounts(shown, loadPendingFeatures(o.stateDir, false));
-      const days = featureDays(shown);
-      const bodies = await heartbeatBodies(o, state?.installId ?? PREVIEW_INSTALL_ID, days, allow, new RedactionCounter());
-      return { enabled: true, reason: settings.reason, requests: previewRequests(settings.endpoint ?? '', bodies) };
+      return { enabled: true, reason: settings.reason, requests: await requestsNow(new RedactionCounter()) };
     },
     sendNow() {
       return run(true);

@@ -15,6 +15,8 @@ const http = () => process.getBuiltinModule('node:http');
 const https = () => process.getBuiltinModule('node:https');
 const zlib = () => process.getBuiltinModule('node:zlib');
 const url = () => process.getBuiltinModule('node:url');
+/** HTTP client modules already loaded (their first load gets a loop turn of its own). */
+const clientsLoaded = new Set<'http' | 'https'>();
 
 export type SendResult =
   | { readonly kind: 'success'; readonly status: number }
@@ -79,9 +81,13 @@ export function classify(status: number, retryAfter: string | undefined): SendRe
 export async function post(options: PostOptions, wire: Uint8Array = encodeBody(options.body)): Promise<SendResult> {
   const otel = await import('./otlp/stages/base.ts').catch(() => undefined);
   // Node's HTTP client (~5 ms to load the first time) in a turn of its own, before the request.
-  if (options.url.startsWith('https:')) https();
-  else http();
-  await nextTurn();
+  const client = options.url.startsWith('https:') ? 'https' : 'http';
+  if (!clientsLoaded.has(client)) {
+    if (client === 'https') https();
+    else http();
+    clientsLoaded.add(client);
+    await nextTurn();
+  }
   if (otel === undefined) return postUntraced(options, wire);
   return otel.context.with(otel.suppressTracing(otel.context.active()), () => postUntraced(options, wire));
 }

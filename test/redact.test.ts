@@ -4,7 +4,8 @@ import { defineCatalog } from '../src/catalog.ts';
 import { scrubReason } from '../src/redact.ts';
 import { allowListFor } from '../src/otlp/allowlist.ts';
 import { buildBodies } from '../src/otlp/pipeline.ts';
-import { RedactionCounter, redactAttributes } from '../src/otlp/redacting.ts';
+import { RedactionCounter } from '../src/otlp/redaction-counter.ts';
+import { redactAttributes } from '../src/otlp/redacting.ts';
 
 const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: n, maxLength: n });
 const word = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'), minLength: 2, maxLength: 10 });

@@ -38,8 +38,9 @@ export interface DemoStack {
   atDaysAgo(daysAgo: number): Promise<void>;
   /**
    * Starts scraping the collector's own metrics (pipeline health) and waits for the first
-   * successful scrape. Call it after the history is written: scraped samples carry the wall-clock time, which makes every older sample
-   * out-of-order, and Prometheus writes no created-timestamp zero for out-of-order counters.
+   * successful scrape. Call it after the history is written: scraped samples carry the
+   * wall-clock time, which makes every older sample out-of-order, and Prometheus writes no
+   * created-timestamp zero for out-of-order counters.
    */
   scrapeCollector(): Promise<void>;
   /** Waits (bounded) until Prometheus holds a simulated day's heartbeats and feature records. */

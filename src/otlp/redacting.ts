@@ -14,9 +14,6 @@ import { scrubReason } from '../redact.ts';
 import type { RedactionCounter, Where } from './redaction-counter.ts';
 import { FEATURE_EVENT, HEARTBEAT_METRIC, SCOPE_NAME, type AllowList, type Validator } from './allowlist.ts';
 
-// The counter lives in a module of its own: the active part imports it before the SDK is loaded.
-export { RedactionCounter, type Where } from './redaction-counter.ts';
-
 /** Filters one attribute set against `allowed`, counting every drop. */
 export function redactAttributes(
   attributes: Attributes,

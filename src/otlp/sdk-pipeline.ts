@@ -16,14 +16,15 @@ import { AggregationTemporality, MeterProvider, MetricReader, type PushMetricExp
 import { nextTurn } from '../schedule.ts';
 import { FEATURE_EVENT, FEATURE_NAME_KEY, FEATURE_USES_KEY, HEARTBEAT_METRIC, SCOPE_NAME, type AllowList } from './allowlist.ts';
 import type { Bodies, HeartbeatInput } from './pipeline.ts';
-import { RedactingLogRecordProcessor, RedactingMetricExporter, redactResource, type RedactionCounter } from './redacting.ts';
+import { RedactingLogRecordProcessor, RedactingMetricExporter, redactResource } from './redacting.ts';
+import type { RedactionCounter } from './redaction-counter.ts';
 
 const asJson = (bytes: Uint8Array | undefined): unknown => (bytes === undefined ? undefined : JSON.parse(new TextDecoder().decode(bytes)));
 
-/** A reader that collects only when asked: the heartbeat schedule is Headcount's own. */
 /** Part of this chunk, so zod loads with the SDK at the first heartbeat. */
 export { parseReport } from './report-schema.ts';
 
+/** A reader that collects only when asked: the heartbeat schedule is Headcount's own. */
 export class OnDemandReader extends MetricReader {
   constructor() {
     super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
