@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Gets upstream Prometheus 3.9.1 (with its native OTLP receiver) into .cache/prometheus/.
+# Gets upstream Prometheus 3.9.1 (with its native OTLP receiver) and its promtool (the recording
+# rules' backfill: `promtool tsdb create-blocks-from rules`) into .cache/prometheus/.
 #
 # Why built from source: Debian's Prometheus 3.5 has no OTLP receiver, nothing can be downloaded
 # from GitHub releases here, and `go install github.com/prometheus/prometheus/cmd/prometheus@v0.309.1`
 # refuses to run because Prometheus' go.mod has exclude directives. So a tiny wrapper module
 # (collector-config/prometheus-build: go.mod with the same excludes + go.sum, committed) requires
-# Prometheus v0.309.1 and `go build`s cmd/prometheus from the Go module proxy.
+# Prometheus v0.309.1 and `go build`s cmd/prometheus and cmd/promtool from the Go module proxy.
 #
 # Cached by content: .cache/prometheus/<hash>/prometheus, <hash> over go.mod, go.sum and the Go
-# toolchain. A second run does no work. The last line on stdout is the binary's absolute path.
+# toolchain. A second run does no work. The last line on stdout is the prometheus binary's
+# absolute path; promtool sits next to it.
 #
 # Usage: scripts/fetch-prometheus.sh            (or: npm run build:prometheus)
 # Env:   HEADCOUNT_CACHE_DIR  cache root [<repo>/.cache]
@@ -37,7 +39,7 @@ mkdir -p "$cache/prometheus"
 exec 9>"$cache/prometheus/.lock"
 if command -v flock >/dev/null 2>&1; then flock 9; fi
 
-if [[ -x "$bin" ]]; then
+if [[ -x "$bin" && -x "$out_dir/promtool" ]]; then
   echo "fetch-prometheus: cached ($hash)" >&2
   echo "$bin"
   exit 0
@@ -53,6 +55,10 @@ ldflags+=" -X github.com/prometheus/common/version.Revision=$MODULE_VERSION"
 (cd "$mod_dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags="$ldflags" \
   -o "$bin.tmp" github.com/prometheus/prometheus/cmd/prometheus) >&2 \
   || die "go build failed; see the output above (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+(cd "$mod_dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags="$ldflags" \
+  -o "$out_dir/promtool.tmp" github.com/prometheus/prometheus/cmd/promtool) >&2 \
+  || die "go build of promtool failed; see the output above"
+mv "$out_dir/promtool.tmp" "$out_dir/promtool"
 mv "$bin.tmp" "$bin"
 "$bin" --version 2>&1 | head -1 | grep -q "version $PROMETHEUS_VERSION" || die "built binary does not report version $PROMETHEUS_VERSION"
 echo "fetch-prometheus: built in $(( $(date +%s) - start ))s, $(du -h "$bin" | cut -f1) -> $bin" >&2

@@ -1,5 +1,5 @@
 /**
- * Locates (and if needed builds) the collector and Prometheus binaries through the cached build
+ * Locates (and if needed builds) the collector, Prometheus and promtool binaries through the cached build
  * scripts. A second call is instant: the scripts hash their inputs and reuse .cache/.
  *
  * Anything missing is a hard failure with the reason. Only a developer who sets
@@ -7,6 +7,7 @@
  * the binaries report a skip with that reason instead.
  */
 import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -20,6 +21,8 @@ export interface Binaries {
   readonly ok: true;
   readonly collector: string;
   readonly prometheus: string;
+  /** promtool next to prometheus (recording-rule backfill). */
+  readonly promtool: string;
 }
 
 export interface MissingBinaries {
@@ -50,7 +53,7 @@ export function collectorBinaries(): Promise<Binaries | MissingBinaries> {
   cached ??= (async () => {
     try {
       const [collector, prometheus] = [await script('build-collector.sh'), await script('fetch-prometheus.sh')];
-      return { ok: true, collector, prometheus } as const;
+      return { ok: true, collector, prometheus, promtool: join(dirname(prometheus), 'promtool') } as const;
     } catch (error) {
       const stderr = (error as { stderr?: unknown }).stderr;
       const reason = `collector/Prometheus binaries unavailable: ${typeof stderr === 'string' && stderr !== '' ? stderr.trim().split('\n').slice(-3).join(' | ') : String(error)}`;
