@@ -32,6 +32,40 @@ describe('collector-config files', () => {
   });
 });
 
+describe('resource attributes become data point attributes (no target_info)', () => {
+  type Statements = { context: string; statements: string[] }[];
+  type Otelcol = {
+    processors: Record<string, { metric_statements?: Statements }>;
+    service: { pipelines: Record<string, { processors?: string[] }> };
+  };
+
+  it('transform/labels copies every allow-listed resource key but job/instance, after the gates, in both metrics pipelines', async () => {
+    const config = parseYaml(await readFile(collectorConfig, 'utf8')) as Otelcol;
+    const resourceStatements = config.processors['transform/sanitize']?.metric_statements?.find((s) => s.context === 'resource')?.statements ?? [];
+    const allowed = JSON.parse(/^keep_keys\(resource\.attributes, (\[.*\])\)$/.exec(resourceStatements[0] ?? '')?.[1] ?? '[]') as string[];
+    expect(allowed).toContain('service.version');
+    const identifying = ['service.name', 'service.instance.id'];
+    const moved = allowed.filter((k) => !identifying.includes(k));
+
+    const labels = config.processors['transform/labels']?.metric_statements ?? [];
+    // Data points first (copy), then the resource (cut): context groups run in the order listed.
+    expect(labels.map((s) => s.context)).toEqual(['datapoint', 'resource']);
+    expect(labels[0]?.statements).toEqual(moved.map((k) => `set(datapoint.attributes["${k}"], resource.attributes["${k}"]) where resource.attributes["${k}"] != nil`));
+    expect(labels[1]?.statements).toEqual([`keep_keys(resource.attributes, ${JSON.stringify(identifying).replaceAll(',', ', ')})`]);
+
+    // Heartbeats: after every gate (filter/schema would drop data points carrying these keys).
+    const heartbeats = config.service.pipelines['metrics/heartbeats']?.processors ?? [];
+    expect(heartbeats.indexOf('transform/labels')).toBe(heartbeats.indexOf('filter/schema') + 1);
+    // Feature counters too (their resource is product, version and channel: no instance).
+    expect(config.service.pipelines['metrics/features']?.processors).toContain('transform/labels');
+
+    // prometheus.yml still promotes the same keys (a no-op for this collector's data, kept for
+    // data queued or sent by a collector running an older otelcol.yaml).
+    const prom = parseYaml(await readFile(prometheusConfig, 'utf8')) as { otlp: { promote_resource_attributes: string[] } };
+    expect(prom.otlp.promote_resource_attributes).toEqual(moved);
+  });
+});
+
 describe.skipIf(!bins.ok)('otelcol validate', () => {
   it('accepts the shipped otelcol.yaml with its defaults and with test settings', async () => {
     if (!bins.ok) return;

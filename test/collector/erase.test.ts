@@ -22,7 +22,8 @@ describe.skipIf(!bins.ok)('erase an install (real collector + Prometheus)', () =
       await p().waitFor(`count(count by (instance) (headcount_heartbeat{job="erase_me",service_version="1.${round}.0"})) == 3`);
     }
     const before = (await p().allSeries()).filter((s) => s['instance'] === victim);
-    expect(before.length).toBeGreaterThanOrEqual(4); // 2 heartbeat versions + their target_info
+    // The 2 heartbeat versions; no target_info (otelcol.yaml transform/labels).
+    expect(before.map((s) => s['__name__'])).toEqual(['headcount_heartbeat', 'headcount_heartbeat']);
 
     const result = await eraseInstall(p().url, victim.toUpperCase());
     expect(result.seriesDeleted).toBe(before.length);

@@ -48,7 +48,9 @@ const FORBIDDEN = [
   'evil',
 ];
 
-const ALLOWED_METRICS = new Set(['headcount_heartbeat', 'target_info', 'headcount_feature_install_days_total']);
+// No target_info: the collector leaves only service.name and service.instance.id on the
+// resource (-> job, instance), so Prometheus writes none (see the target_info test below).
+const ALLOWED_METRICS = new Set(['headcount_heartbeat', 'headcount_feature_install_days_total']);
 const ALLOWED_LABELS = new Set([
   '__name__',
   'job',
@@ -215,6 +217,59 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     // no per-install series for feature counts, no raw logs
     expect(await p().query(`{job="${product}", instance!=""}`)).toEqual([]);
     assertClean(await p().allSeries());
+  });
+
+  it('writes no target_info: every resource label is on the heartbeat and feature series themselves', async () => {
+    const product = 'privacy_labels';
+    const full = newInstallId();
+    const noSchema = newInstallId();
+    // headcount.schema is optional: absent on the client, absent as a label.
+    const withoutSchema = Object.fromEntries(Object.entries(sdkResource(noSchema, { 'service.name': product })).filter(([k]) => k !== 'headcount.schema'));
+    const heartbeats = heartbeatJson(
+      { resource: sdkResource(full, { 'service.name': product }), points: [{ 'quantity.projects': '10-99', 'flag.sso': '1' }] },
+      { resource: withoutSchema, points: [{}] },
+    );
+    expect((await postOtlp(c().url, '/v1/metrics', heartbeats, { token: TOKEN })).status).toBe(200);
+    const proto = heartbeatProto(sdkResource(newInstallId(), { 'service.name': product, 'os.type': 'darwin', 'host.arch': 'arm64' }), [{ 'quantity.users': '1-9' }]);
+    expect((await postOtlp(c().url, '/v1/metrics', proto, { token: TOKEN, gzip: true })).status).toBe(200);
+    const features = featuresJson(
+      { resource: sdkResource(newInstallId(), { 'service.name': product }), records: [{ 'feature.name': 'export', 'feature.uses': '1-9' }] },
+      { resource: sdkResource(newInstallId(), { 'service.name': product, 'service.version': '2.0.0', 'headcount.channel': 'rc' }), records: [{ 'feature.name': 'export', 'feature.uses': '1-9' }] },
+    );
+    expect((await postOtlp(c().url, '/v1/logs', features, { token: TOKEN })).status).toBe(200);
+
+    const stored = await p().waitFor(`headcount_heartbeat{job="${product}"}`, 3);
+    const counters = await p().waitFor(`headcount_feature_install_days_total{job="${product}"}`, 2);
+
+    // Resource attributes -> the same label names and values as promote_resource_attributes gave.
+    const resourceLabels = {
+      job: product,
+      service_version: '1.2.3',
+      headcount_channel: 'stable',
+      headcount_deployment: 'container',
+      headcount_schema: '1',
+      os_type: 'linux',
+      host_arch: 'amd64',
+      process_runtime_name: 'nodejs',
+      process_runtime_version: '22.23',
+    };
+    const byInstance = new Map(stored.map((r) => [r.metric['instance'], r.metric]));
+    expect(byInstance.get(full)).toEqual({ __name__: 'headcount_heartbeat', instance: full, ...resourceLabels, quantity_projects: '10-99', flag_sso: '1' });
+    const withoutSchemaLabels = Object.fromEntries(Object.entries(resourceLabels).filter(([k]) => k !== 'headcount_schema'));
+    expect(byInstance.get(noSchema)).toEqual({ __name__: 'headcount_heartbeat', instance: noSchema, ...withoutSchemaLabels });
+    expect(stored.map((r) => r.metric).find((m) => m['quantity_users'] !== undefined)).toMatchObject({ os_type: 'darwin', host_arch: 'arm64', service_version: '1.2.3' });
+    // Feature counters: job + version + channel + the record's two attributes; no install id.
+    expect(counters.map((r) => r.metric).sort((a, b) => (a['service_version'] ?? '').localeCompare(b['service_version'] ?? ''))).toEqual([
+      { __name__: 'headcount_feature_install_days_total', job: product, service_version: '1.2.3', headcount_channel: 'stable', feature_name: 'export', feature_uses: '1-9' },
+      { __name__: 'headcount_feature_install_days_total', job: product, service_version: '2.0.0', headcount_channel: 'rc', feature_name: 'export', feature_uses: '1-9' },
+    ]);
+
+    // Not one target_info series in the whole TSDB (this file's earlier requests included).
+    const all = await p().allSeries();
+    expect(all.filter((s) => s['__name__'] === 'target_info')).toEqual([]);
+    expect(await p().query('target_info')).toEqual([]);
+    expect(new Set(all.map((s) => s['__name__']))).toEqual(ALLOWED_METRICS);
+    assertClean(all);
   });
 
   it('answers 401 without or with a wrong token, and stores nothing', async () => {
