@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { HeadcountOptions } from '../src/headcount.ts';
+import { RULE_INTERVAL } from '../src/queries.ts';
 import { installBaseReport } from '../src/report.ts';
 import { planFleet } from '../src/simulate/fleet.ts';
 import { simulate } from '../src/simulate/run.ts';
@@ -96,9 +97,12 @@ export async function runDemo(o: DemoOptions): Promise<void> {
       progress: (line) => out(`  ${line}\n`),
     });
     if (result.failed > 0) throw new Error(`${result.failed} heartbeats were not delivered`);
+    out(`\n${result.heartbeats} heartbeats and ${result.featureRecords} feature records delivered in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
+    const backfill = Date.now();
+    const asOf = await stack.recordRules();
     await stack.scrapeCollector();
-    out(`\n${result.heartbeats} heartbeats and ${result.featureRecords} feature records delivered in ${((Date.now() - started) / 1000).toFixed(1)} s.\n\n`);
-    out(await installBaseReport(stack.prometheus.url, { service: app.product, k: o.k, catalog: app.catalog }));
+    out(`Recording rules backfilled over the history with promtool in ${((Date.now() - backfill) / 1000).toFixed(1)} s; Prometheus evaluates them every ${RULE_INTERVAL} from now on.\n\n`);
+    out(await installBaseReport(stack.prometheus.url, { service: app.product, k: o.k, catalog: app.catalog, time: asOf, healthTime: Date.now() / 1000 }));
     out(`\nPrometheus API: ${stack.prometheus.url}/api/v1/query   (try: count(count by (instance) (last_over_time(headcount_heartbeat[25h]))))\n`);
     out(`Grafana: add a Prometheus data source with URL ${stack.prometheus.url} and import dashboards/*.json\n`);
     out('  (or on a machine with Docker run the full stack from docker-compose.yml: see README.md).\n');

@@ -1,22 +1,26 @@
 /**
- * Writes the Grafana dashboards (dashboards/src/*.ts) as JSON.
+ * Writes the Grafana dashboards (dashboards/src/*.ts) as JSON and the Prometheus recording rules
+ * they read (src/queries.ts recordingRules()) as YAML, both for one catalog.
  *
- *   npm run dashboards                      -> dashboards/*.json for examples/acme-app's catalog
- *   node scripts/generate-dashboards.ts --app ./my-app/telemetry.ts --out ./grafana/dashboards
- *   node scripts/generate-dashboards.ts --check   exits 1 when the committed JSON is stale
+ *   npm run dashboards                      -> dashboards/*.json + collector-config/rules/headcount.rules.yml
+ *                                              for examples/acme-app's catalog
+ *   node scripts/generate-dashboards.ts --app ./my-app/telemetry.ts --out ./grafana/dashboards --rules ./prometheus/rules/headcount.rules.yml
+ *   node scripts/generate-dashboards.ts --check   exits 1 when the committed files are stale
  *
  * The app module exports `catalog` (or a default export with `.catalog`), like
  * examples/acme-app/telemetry.ts.
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Catalog } from '../src/catalog.ts';
+import { rulesFile } from '../src/queries.ts';
 import { buildDashboards, toJson } from '../dashboards/src/index.ts';
 
 export const DEFAULT_APP = 'examples/acme-app/telemetry.ts';
 export const DEFAULT_OUT = 'dashboards';
+export const DEFAULT_RULES = 'collector-config/rules/headcount.rules.yml';
 
 export async function loadCatalog(app: string): Promise<Catalog> {
   const mod = (await import(pathToFileURL(resolve(app)).href)) as { catalog?: Catalog; default?: { catalog?: Catalog } };
@@ -27,24 +31,31 @@ export async function loadCatalog(app: string): Promise<Catalog> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { app: { type: 'string', default: DEFAULT_APP }, out: { type: 'string', default: DEFAULT_OUT }, check: { type: 'boolean', default: false } },
+    options: {
+      app: { type: 'string', default: DEFAULT_APP },
+      out: { type: 'string', default: DEFAULT_OUT },
+      rules: { type: 'string', default: DEFAULT_RULES },
+      check: { type: 'boolean', default: false },
+    },
   });
-  const files = buildDashboards(await loadCatalog(values.app));
+  const catalog = await loadCatalog(values.app);
+  const files = [
+    ...buildDashboards(catalog).map(({ file, dashboard }) => ({ path: resolve(values.out, file), json: toJson(dashboard) })),
+    { path: resolve(values.rules), json: rulesFile(catalog) },
+  ];
   const stale: string[] = [];
-  if (!values.check) await mkdir(values.out, { recursive: true });
-  for (const { file, dashboard } of files) {
-    const path = resolve(values.out, file);
-    const json = toJson(dashboard);
+  for (const { path, json } of files) {
     if (values.check) {
       const current = await readFile(path, 'utf8').catch(() => '');
       if (current !== json) stale.push(path);
     } else {
+      await mkdir(dirname(path), { recursive: true });
       await writeFile(path, json);
       console.log(`wrote ${path}`);
     }
   }
   if (stale.length > 0) {
-    console.error(`stale dashboards (run npm run dashboards):\n  ${stale.join('\n  ')}`);
+    console.error(`stale dashboards or rules (run npm run dashboards):\n  ${stale.join('\n  ')}`);
     process.exitCode = 1;
   }
 }

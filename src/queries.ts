@@ -8,15 +8,25 @@
  * `headcount_feature_install_days_total`, a counter that grows by one per install, feature and
  * UTC day reported (no install id).
  *
- * Rules every query follows:
+ * Two layers:
+ * - **Recording rules** (`recordingRules()`, written to collector-config/rules/ by
+ *   `npm run dashboards`) read the raw heartbeats every RULE_INTERVAL and store small aggregates:
+ *   installs per product and version for each window and class, per environment, per bucket of
+ *   each quantity and flag. Answering from the raw history costs installs × days chunk reads per
+ *   panel (seconds at 100k installs); the recorded series are a few hundred whatever the fleet
+ *   size. Rules evaluate going forward only: a Prometheus that already holds history backfills
+ *   them with `promtool tsdb create-blocks-from rules` (collector-config/README.md).
+ * - **Panel queries** (`expr`) read the newest recorded value (`last_over_time(...[20m])`) and
+ *   sum it for the chosen product, versions and groups; features read their small counter raw.
+ *
+ * Rules every count follows:
  * - **Distinct installs.** An install has one series per label set, so an install that upgraded
- *   (or whose bucket changed) has several. Installs are counted as distinct `instance` values:
- *   `count(count by (instance) (...))`, never `count(last_over_time(...))`.
- * - **Latest values.** Breakdowns use each install's latest heartbeat in the last 7 days:
- *   `latest()` keeps, per install, the one series whose last sample is the newest
- *   (`topk by (instance) (1, ts_of_last_over_time(...))`), so every install lands in exactly one
- *   group and shares sum to 100 %. `ts_of_last_over_time` is experimental in Prometheus 3: it
- *   needs `--enable-feature=promql-experimental-functions` (prometheus.yml lists the flags).
+ *   (or whose bucket changed) has several. The rules count each install once, under the product
+ *   and version of its *latest* heartbeat in the window (`latest()`: `topk by (instance) (1,
+ *   ts_of_last_over_time(...))`), so summing over versions never counts an upgrade twice and
+ *   breakdown shares sum to 100 %. The `$version` filter therefore selects installs by their
+ *   latest version. `ts_of_last_over_time` is experimental in Prometheus 3: it needs
+ *   `--enable-feature=promql-experimental-functions` (prometheus.yml lists the flags).
  * - **One-off installs** (one heartbeat, never seen again: CI runs, throwaway containers) are
  *   kept apart: `established` needs two or more heartbeats in 30 days, `new` is a single
  *   heartbeat in the last 25 h (it may still become established), `one-off` is a single heartbeat
@@ -26,6 +36,8 @@
  *   installs, so visible shares may sum to less than 100 %.
  * - **Daily data.** A heartbeat is older than Prometheus' 5-minute lookback most of the time, so
  *   every selector is a `*_over_time` range.
+ * - **Freshness.** Counts are as of the last rule evaluation (at most RULE_INTERVAL old). With
+ *   no evaluation in the last 20 min the panels show no data rather than a false 0.
  *
  * Known limitation: the install id rotates every 30 days (privacy), so a rotation looks like one
  * install stopping and one new install appearing. Net growth (active now vs. a week ago) is not
@@ -70,55 +82,150 @@ export interface QueryVars {
 export const DEFAULT_K = 5;
 
 // ---------------------------------------------------------------------------------------------
-// Building blocks
+// Building blocks: raw history (read by the recording rules only)
 
 const HEARTBEAT = 'headcount_heartbeat';
 const FEATURE_COUNTER = 'headcount_feature_install_days_total';
-
-/** Heartbeat selector for the chosen product and versions, plus extra matchers. */
-const hb = (...matchers: string[]): string => `${HEARTBEAT}{${['job=~"$service"', 'service_version=~"$version"', ...matchers].join(', ')}}`;
 
 /** Feature counter selector, plus extra matchers. */
 const feat = (...matchers: string[]): string => `${FEATURE_COUNTER}{${['job=~"$service"', 'service_version=~"$version"', ...matchers].join(', ')}}`;
 
 /** One series per install seen in `window` (value: number of its series). */
-const installsIn = (window: string, offset?: string, selector = hb()): string =>
-  `count by (instance) (last_over_time(${selector}[${window}]${offset === undefined ? '' : ` offset ${offset}`}))`;
-
-/** The number of distinct installs seen in `window`; 0 rather than no data. */
-const countInstalls = (window: string): string => `count(${installsIn(window)}) or vector(0)`;
+const installsIn = (window: string, offset?: string): string =>
+  `count by (instance) (last_over_time(${HEARTBEAT}[${window}]${offset === undefined ? '' : ` offset ${offset}`}))`;
 
 /** Heartbeats per install in the last 30 days (summed over the install's series). */
-const HEARTBEATS_30D = `sum by (instance) (count_over_time(${hb()}[30d]))`;
+const HEARTBEATS_30D = `sum by (instance) (count_over_time(${HEARTBEAT}[30d]))`;
 
 /** Days `latest()` looks back: breakdowns are over installs active in 7 days. */
 export const BREAKDOWN_DAYS = 7;
 
 /**
- * Each install's latest heartbeat in the last `days` days: of an install's series (one per label
- * set: an upgrade or a bucket change starts a new one), the one whose last sample is the newest.
- * One series per install, valued with that heartbeat's time (s). One pass over the window's
- * samples; an install's heartbeats are >= 24 h apart, so two of its series never share a last
- * timestamp. (It used to be a chain of `days` one-day windows joined with `or on(instance)`:
- * the same result, 3-4x the evaluation time.)
+ * Each install's latest heartbeat in `window`: of an install's series (one per label set: an
+ * upgrade or a bucket change starts a new one), the one whose last sample is the newest. One
+ * series per install, valued with that heartbeat's time (s). One pass over the window's samples;
+ * an install's heartbeats are >= 24 h apart, so two of its series never share a last timestamp.
  */
-export function latest(selector = hb(), days = BREAKDOWN_DAYS): string {
-  return `topk by (instance) (1, ts_of_last_over_time(${selector}[${days}d]))`;
+export function latest(selector = HEARTBEAT, window = `${BREAKDOWN_DAYS}d`, offset?: string): string {
+  return `topk by (instance) (1, ts_of_last_over_time(${selector}[${window}]${offset === undefined ? '' : ` offset ${offset}`}))`;
 }
+
+/** Installs counted once each, under the product and version of their latest heartbeat. */
+const perVersion = (installs: string): string => `count by (job, service_version) (${installs})`;
+
+// ---------------------------------------------------------------------------------------------
+// Recording rules: the small aggregates every panel reads
+
+/** How often Prometheus evaluates the rules (the group's `interval`). */
+export const RULE_INTERVAL = '15m';
+/** How far back a panel looks for the newest recorded value: one interval plus slack. */
+export const RECORDED_WINDOW = '20m';
+/** The rule group's name in the generated rules file. */
+export const RULE_GROUP = 'headcount';
+
+export interface RecordingRule {
+  /** Recorded metric name, `headcount:<what>:<window>`. */
+  readonly record: string;
+  /** PromQL over the raw history; every result keeps `job` and `service_version`. */
+  readonly expr: string;
+}
+
+const ENV_LABELS = 'headcount_channel, os_type, host_arch, process_runtime_name, process_runtime_version, headcount_deployment';
+
+/** Recorded metric names. */
+export const RECORDED = {
+  /** Marker, 1 at every evaluation: tells "no installs" (0) from "rules not evaluated" (no data). */
+  evaluated: 'headcount:rules_evaluated',
+  active: (window: '1h' | '25h' | '7d' | '30d') => `headcount:installs_active:${window}`,
+  established: 'headcount:installs_established:7d',
+  oneOff: 'headcount:installs_one_off:7d',
+  new: 'headcount:installs_new:25h',
+  stopped: 'headcount:installs_stopped:7d',
+  firstSeen: 'headcount:installs_first_seen:1d',
+  daily: 'headcount:installs_by_version:1d',
+  environment: 'headcount:installs_by_environment:7d',
+  quantity: (name: string) => `headcount:installs_by_quantity_${name}:7d`,
+  flag: (name: string) => `headcount:installs_by_flag_${name}:7d`,
+  lastHeartbeat: 'headcount:last_heartbeat_seconds:25h',
+} as const;
+
+/** The rules every product shares (catalog-independent). */
+export const FIXED_RULES: readonly RecordingRule[] = [
+  { record: RECORDED.evaluated, expr: 'vector(1)' },
+  ...(['1h', '25h', '7d', '30d'] as const).map((w) => ({ record: RECORDED.active(w), expr: perVersion(latest(HEARTBEAT, w)) })),
+  { record: RECORDED.established, expr: perVersion(`${latest()} and on(instance) ${HEARTBEATS_30D} > 1`) },
+  { record: RECORDED.oneOff, expr: perVersion(`${latest()} and on(instance) ${HEARTBEATS_30D} == 1 unless on(instance) ${installsIn('25h')}`) },
+  { record: RECORDED.new, expr: perVersion(`${latest(HEARTBEAT, '25h')} and on(instance) ${HEARTBEATS_30D} == 1`) },
+  { record: RECORDED.stopped, expr: perVersion(`${latest(HEARTBEAT, '7d', '2d')} unless on(instance) ${installsIn('2d')} and on(instance) ${HEARTBEATS_30D} > 1`) },
+  { record: RECORDED.firstSeen, expr: perVersion(`${latest(HEARTBEAT, '1d')} unless on(instance) ${installsIn('29d', '1d')}`) },
+  { record: RECORDED.daily, expr: perVersion(`count by (job, service_version, instance) (last_over_time(${HEARTBEAT}[1d]))`) },
+  { record: RECORDED.environment, expr: `count by (job, service_version, ${ENV_LABELS}) (${latest()})` },
+  { record: RECORDED.lastHeartbeat, expr: `max by (job, service_version) (ts_of_last_over_time(${HEARTBEAT}[25h]))` },
+];
+
+/** Every rule for a product's catalog: the fixed ones, then one per quantity and flag. */
+export function recordingRules(catalog: Catalog): RecordingRule[] {
+  return [
+    ...FIXED_RULES,
+    ...[...catalog.quantities.keys()].map((name) => ({
+      record: RECORDED.quantity(name),
+      expr: `count by (job, service_version, quantity_${name}) (${latest(`${HEARTBEAT}{quantity_${name}!=""}`)})`,
+    })),
+    ...[...catalog.flags.keys()].map((name) => ({
+      record: RECORDED.flag(name),
+      expr: `count by (job, service_version, flag_${name}) (${latest(`${HEARTBEAT}{flag_${name}=~"0|1"}`)})`,
+    })),
+  ];
+}
+
+/** The Prometheus rules file (YAML) for a catalog: one group, evaluated every RULE_INTERVAL. */
+export function rulesFile(catalog: Catalog): string {
+  const lines = [
+    '# Generated from src/queries.ts by `npm run dashboards` (scripts/generate-dashboards.ts --rules);',
+    '# do not edit. The Headcount dashboards and `headcount report` read these recorded aggregates.',
+    'groups:',
+    `  - name: ${RULE_GROUP}`,
+    `    interval: ${RULE_INTERVAL}`,
+    '    rules:',
+  ];
+  for (const rule of recordingRules(catalog)) lines.push(`      - record: ${rule.record}`, `        expr: ${JSON.stringify(rule.expr)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The dashboards' `service` and `version` variables: label values of a recorded metric (a few
+ * series per product and version), not of the raw heartbeats (a series per install).
+ */
+export const VARIABLE_QUERIES = {
+  service: `label_values(${RECORDED.active('30d')}, job)`,
+  version: `label_values(${RECORDED.active('30d')}{job=~"$service"}, service_version)`,
+} as const;
+
+/**
+ * The values `metric` got at the newest rule evaluation, for the chosen product and versions.
+ * `last_over_time` alone would also return, for up to RECORDED_WINDOW, a group the newest
+ * evaluation no longer produced (range selectors skip staleness markers, and backfilled blocks
+ * have none): only series whose last sample is from the newest evaluation count.
+ */
+function rec(metric: string): string {
+  const selector = `${metric}{job=~"$service", service_version=~"$version"}[${RECORDED_WINDOW}]`;
+  return `(last_over_time(${selector}) and ts_of_last_over_time(${selector}) == scalar(ts_of_last_over_time(${RECORDED.evaluated}[${RECORDED_WINDOW}])))`;
+}
+
+/** 0 when the rules ran but recorded nothing; no data when they have not run. */
+const ZERO_IF_EVALUATED = `(0 * max(last_over_time(${RECORDED.evaluated}[${RECORDED_WINDOW}])))`;
+
+/** Installs recorded in `metric` for the chosen product and versions; 0 rather than no data. */
+const total = (metric: string): string => `(sum(${rec(metric)}) or ${ZERO_IF_EVALUATED})`;
 
 /** Installs per value of `labels` (by their latest heartbeat). */
-function breakdownCount(labels: string, selector = hb()): string {
-  return `count by (${labels}) (${latest(selector)})`;
-}
-
-/** Distinct installs the breakdown is over (active in 7 days, with the selector's labels). */
-function breakdownTotal(selector = hb()): string {
-  return `count(${latest(selector)})`;
+function breakdownCount(labels: string, metric: string = RECORDED.environment): string {
+  return `sum by (${labels}) (${rec(metric)})`;
 }
 
 /** Share (%) of installs per value of `labels`, groups under k hidden. */
-function breakdownShare(labels: string, selector = hb()): string {
-  return `100 * (${breakdownCount(labels, selector)} >= $k) / scalar(${breakdownTotal(selector)})`;
+function breakdownShare(labels: string, metric: string = RECORDED.environment): string {
+  return `100 * (${breakdownCount(labels, metric)} >= $k) / scalar(sum(${rec(metric)}))`;
 }
 
 /** Representative uses per `feature_uses` bucket, for the events-per-day estimate. */
@@ -151,7 +258,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'Distinct install ids with a heartbeat in the last 25 h (one daily heartbeat + 1 h jitter); an upgrade inside the window counts once.',
     unit: 'short',
     kind: 'stat',
-    expr: countInstalls('25h'),
+    expr: total(RECORDED.active('25h')),
   },
   {
     id: 'active_installs_7d',
@@ -159,7 +266,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'Distinct install ids with a heartbeat in the last 7 days (includes one-off and new installs).',
     unit: 'short',
     kind: 'stat',
-    expr: countInstalls('7d'),
+    expr: total(RECORDED.active('7d')),
   },
   {
     id: 'active_installs_30d',
@@ -167,7 +274,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'Distinct install ids with a heartbeat in the last 30 days (ids rotate every 30 days, so this slightly over-counts).',
     unit: 'short',
     kind: 'stat',
-    expr: countInstalls('30d'),
+    expr: total(RECORDED.active('30d')),
   },
   {
     id: 'established_installs_7d',
@@ -175,7 +282,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'The headline: installs active in 7 days that sent two or more heartbeats in 30 days; one-off and brand-new installs are not in it.',
     unit: 'short',
     kind: 'stat',
-    expr: `count(${HEARTBEATS_30D} > 1 and on(instance) ${installsIn('7d')}) or vector(0)`,
+    expr: total(RECORDED.established),
   },
   {
     id: 'one_off_installs_7d',
@@ -183,7 +290,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'Installs with a single heartbeat in 30 days, sent 25 h to 7 days ago and never again (CI runs, throwaway containers).',
     unit: 'short',
     kind: 'stat',
-    expr: `count(${HEARTBEATS_30D} == 1 and on(instance) ${installsIn('7d')} unless on(instance) ${installsIn('25h')}) or vector(0)`,
+    expr: total(RECORDED.oneOff),
   },
   {
     id: 'new_installs_24h',
@@ -191,7 +298,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'Installs whose first and only heartbeat in 30 days arrived in the last 25 h; they become established or one-off tomorrow.',
     unit: 'short',
     kind: 'stat',
-    expr: `count(${HEARTBEATS_30D} == 1 and on(instance) ${installsIn('25h')}) or vector(0)`,
+    expr: total(RECORDED.new),
   },
   {
     id: 'stopped_installs_7d',
@@ -199,7 +306,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'Established installs (2+ heartbeats in 30 d) seen 2-9 days ago but not in the last 2 days (includes 30-day id rotations).',
     unit: 'short',
     kind: 'stat',
-    expr: `count(${installsIn('7d', '2d')} unless on(instance) ${installsIn('2d')} and on(instance) ${HEARTBEATS_30D} > 1) or vector(0)`,
+    expr: total(RECORDED.stopped),
   },
   {
     id: 'installs_over_time',
@@ -207,7 +314,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'Distinct installs with a heartbeat in the 25 h before each point.',
     unit: 'short',
     kind: 'timeseries',
-    expr: `count(${installsIn('25h')})`,
+    expr: `sum(${rec(RECORDED.active('25h'))})`,
     legend: 'active installs',
     step: '1d',
   },
@@ -217,7 +324,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'Installs active in the 7 days before each point with two or more heartbeats in the 30 days before it.',
     unit: 'short',
     kind: 'timeseries',
-    expr: `count(${HEARTBEATS_30D} > 1 and on(instance) ${installsIn('7d')})`,
+    expr: `sum(${rec(RECORDED.established)})`,
     legend: 'established installs',
     step: '1d',
   },
@@ -227,7 +334,7 @@ export const OVERVIEW: readonly Query[] = [
     description: 'Install ids first seen in the day before each point (nothing in the 29 days before); includes one-off installs and id rotations.',
     unit: 'short',
     kind: 'bars',
-    expr: `count(${installsIn('1d')} unless on(instance) ${installsIn('29d', '1d')}) or vector(0)`,
+    expr: total(RECORDED.firstSeen),
     legend: 'new installs',
     step: '1d',
   },
@@ -265,7 +372,7 @@ export const VERSIONS: readonly Query[] = [
     description: 'Installs per version among heartbeats of the day before each point (one heartbeat per install per day); groups under k hidden.',
     unit: 'short',
     kind: 'timeseries',
-    expr: `count by (service_version) (count by (instance, service_version) (last_over_time(${hb()}[1d]))) >= $k`,
+    expr: `${breakdownCount('service_version', RECORDED.daily)} >= $k`,
     legend: '{{service_version}}',
     groupBy: 'service_version',
     step: '1d',
@@ -309,7 +416,7 @@ export const FEATURES: readonly Query[] = [
     description: 'Installs that used the feature in the last day ÷ installs active in 24 h; features used by under k installs hidden.',
     unit: 'percent',
     kind: 'bars',
-    expr: `100 * (${featureInstalls('feature_name', feat())} >= $k) / scalar(${countInstalls('25h')})`,
+    expr: `100 * (${featureInstalls('feature_name', feat())} >= $k) / scalar(${total(RECORDED.active('25h'))})`,
     legend: '{{feature_name}}',
     groupBy: 'feature_name',
   },
@@ -319,18 +426,18 @@ export const FRESHNESS: readonly Query[] = [
   {
     id: 'last_heartbeat',
     title: 'Last heartbeat received',
-    description: 'Time of the newest heartbeat stored in the last 25 h (the sample timestamp, to the millisecond).',
+    description: 'Time of the newest heartbeat stored in the last 25 h (the sample timestamp, to the millisecond), as of the last rule evaluation.',
     unit: 'dateTimeFromNow',
     kind: 'stat',
-    expr: `max(ts_of_last_over_time(${hb()}[25h])) * 1000`,
+    expr: `max(${rec(RECORDED.lastHeartbeat)}) * 1000`,
   },
   {
     id: 'installs_heard_1h',
     title: 'Installs heard from (1 h)',
-    description: 'Distinct installs with a heartbeat in the last hour: zero for hours means the pipeline is stuck.',
+    description: 'Distinct installs with a heartbeat in the hour before the last rule evaluation: zero for hours means the pipeline is stuck.',
     unit: 'short',
     kind: 'stat',
-    expr: countInstalls('1h'),
+    expr: total(RECORDED.active('1h')),
   },
 ];
 
@@ -408,7 +515,7 @@ export function quantityQueries(catalog: Catalog): Query[] {
       description: `Installs active in 7 days by the ${name} bucket of their latest heartbeat that reported it; buckets under k installs hidden.`,
       unit: 'short',
       kind: 'bars',
-      expr: `${breakdownCount(label, hb(`${label}!=""`))} >= $k`,
+      expr: `${breakdownCount(label, RECORDED.quantity(name))} >= $k`,
       legend: `{{${label}}}`,
       groupBy: label,
     } satisfies Query;
@@ -419,14 +526,14 @@ export function quantityQueries(catalog: Catalog): Query[] {
 export function flagQueries(catalog: Catalog): Query[] {
   return [...catalog.flags.keys()].map((name) => {
     const label = `flag_${name}`;
-    const selector = hb(`${label}=~"0|1"`);
+    const metric = RECORDED.flag(name);
     return {
       id: `flag_${name}_adoption`,
       title: `${name} (adoption)`,
       description: `% of installs active in 7 days (that report ${name}) whose latest heartbeat has it on; hidden when under k installs have it on.`,
       unit: 'percent',
       kind: 'stat',
-      expr: `100 * (${breakdownCount(label, selector)} >= $k) / scalar(${breakdownTotal(selector)}) and on(${label}) label_replace(vector(1), "${label}", "1", "", "")`,
+      expr: `${breakdownShare(label, metric)} and on(${label}) label_replace(vector(1), "${label}", "1", "", "")`,
       groupBy: label,
     } satisfies Query;
   });
@@ -464,7 +571,7 @@ export function featureQueries(catalog: Catalog): Query[] {
         description: `Installs that used ${name} in the last day ÷ installs active in 24 h; hidden under k installs.`,
         unit: 'percent',
         kind: 'stat',
-        expr: `100 * (${installs}) / scalar(${countInstalls('25h')})`,
+        expr: `100 * (${installs}) / scalar(${total(RECORDED.active('25h'))})`,
       },
     ];
   });

@@ -16,6 +16,7 @@ import {
   featureQueries,
   flagQueries,
   quantityQueries,
+  RECORDED_WINDOW,
   renderQuery,
   type Query,
   type QueryVars,
@@ -50,6 +51,8 @@ export interface ReportOptions extends QueryVars {
   readonly catalog?: Catalog;
   /** Evaluation time in seconds (default now). */
   readonly time?: number;
+  /** When to read the collector's health (default `time`): the demo reads it live. */
+  readonly healthTime?: number;
   /** Days shown in the "over time" charts (default 7). */
   readonly days?: number;
   /** Terminal width for bars (default 80). */
@@ -93,12 +96,13 @@ export async function collectReport(evaluate: Evaluate, o: ReportOptions): Promi
   const catalog = o.catalog;
   const featureAt = await featureTime(evaluate, vars, at);
   const sections = new Map<string, ReportSection>();
+  const healthAt = o.healthTime ?? at;
   const stats = [...OVERVIEW, ...FRESHNESS, ...HEALTH].filter((q) => q.kind === 'stat');
   const breakdowns = [...VERSIONS, ...ENVIRONMENT, ...(catalog === undefined ? [] : [...quantityQueries(catalog), ...flagQueries(catalog)])].filter((q) => q.kind !== 'timeseries');
   const features = catalog === undefined ? FEATURES : [...FEATURES, ...featureQueries(catalog).filter((q) => q.id.endsWith('_share'))];
   await Promise.all([
     ...stats.map(async (q) => {
-      const s = await evaluate(renderQuery(q, vars), at);
+      const s = await evaluate(renderQuery(q, vars), HEALTH.includes(q) ? healthAt : at);
       sections.set(q.id, { query: q, ...(s[0] === undefined ? {} : { value: s[0].value }) });
     }),
     ...[...breakdowns, ...features].map(async (q) => {
@@ -122,11 +126,14 @@ export async function collectReport(evaluate: Evaluate, o: ReportOptions): Promi
 
 /**
  * When to read the feature counters. `increase()` extrapolates past a window's last sample; read
- * at the newest counter sample (if it is under 5 minutes old, as right after a simulation) the
- * streams updated by that last batch are exact. Otherwise: `at`.
+ * at the newest counter sample (if it is at most RECORDED_WINDOW old, as right after a
+ * simulation) the streams updated by that last batch are exact. Otherwise: `at`.
  */
 async function featureTime(evaluate: Evaluate, vars: QueryVars, at: number): Promise<number> {
-  const newest = await evaluate(renderQuery('max(timestamp(headcount_feature_install_days_total{job=~"$service", service_version=~"$version"}))', vars), at);
+  const newest = await evaluate(
+    renderQuery(`max(ts_of_last_over_time(headcount_feature_install_days_total{job=~"$service", service_version=~"$version"}[${RECORDED_WINDOW}]))`, vars),
+    at,
+  );
   const t = newest[0]?.value;
   return t !== undefined && Number.isFinite(t) && t <= at ? t : at;
 }

@@ -17,7 +17,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -97,6 +97,8 @@ const flagMap = (flags: readonly string[]): Map<string, string> =>
   );
 
 const mountAt = (service: Service, target: string): Mount | undefined => service.volumes?.find((v) => v.target === target);
+/** A config-file glob (`scrape.d/*.yml`) as a RegExp over container paths. */
+const globToRegExp = (glob: string) => new RegExp(`^${glob.replace(/[.+?^$()|[\]\\{}]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
 
 const composeText = readFileSync(at('docker-compose.yml'), 'utf8');
 const envExample = readFileSync(at('.env.example'), 'utf8');
@@ -202,7 +204,6 @@ describe.skipIf(!compose.ok)('docker-compose.yml (checked by docker-compose conf
     const promYml = parseYaml(await readFile(prometheusConfig, 'utf8')) as { scrape_config_files?: string[]; scrape_configs?: unknown[] };
     expect(promYml.scrape_configs).toBeUndefined();
     const configDir = posix.dirname(flagMap(p.command ?? []).get('--config.file') ?? '');
-    const globToRegExp = (glob: string) => new RegExp(`^${glob.replace(/[.+?^$()|[\]\\{}]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
     const globs = (promYml.scrape_config_files ?? []).map((g) => globToRegExp(posix.join(configDir, g)));
     const scrapeFile = at('collector-config/prometheus.scrape-otelcol.yml');
     const mount = p.volumes?.find((v) => v.source === scrapeFile);
@@ -219,6 +220,19 @@ describe.skipIf(!compose.ok)('docker-compose.yml (checked by docker-compose conf
     // Reachable over a network both are on; never published (see the next test).
     expect(Object.keys(c.networks ?? {}).filter((n) => Object.keys(p.networks ?? {}).includes(n)).length).toBeGreaterThan(0);
     expect((c.ports ?? []).map((x) => x.target)).not.toContain(Number(env['HEADCOUNT_METRICS_PORT']));
+  });
+
+  it('Prometheus loads the generated recording rules (collector-config/rules via rule_files)', async () => {
+    const p = svc('prometheus');
+    const promYml = parseYaml(await readFile(prometheusConfig, 'utf8')) as { rule_files?: string[] };
+    const configDir = posix.dirname(flagMap(p.command ?? []).get('--config.file') ?? '');
+    const rulesDir = at('collector-config/rules');
+    const mount = p.volumes?.find((v) => v.source === rulesDir);
+    expect(mount).toMatchObject({ type: 'bind', read_only: true });
+    const globs = (promYml.rule_files ?? []).map((g) => globToRegExp(posix.join(configDir, g)));
+    const files = (await readdir(rulesDir)).filter((f) => f.endsWith('.yml'));
+    expect(files).toEqual(['headcount.rules.yml']);
+    for (const f of files) expect(globs.some((g) => g.test(posix.join(mount?.target ?? '', f))), f).toBe(true);
   });
 
   it('published: only the collector 4318 and Grafana 3000, on 127.0.0.1 by default; Prometheus only on the internal network', () => {

@@ -24,7 +24,7 @@ import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-s
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DEFAULT_K, type Query } from '../../src/queries.ts';
+import { DEFAULT_K, VARIABLE_QUERIES, type Query } from '../../src/queries.ts';
 
 /** The datasource uid provisioned by dashboards/provisioning/datasources/prometheus.yaml. */
 export const PROVISIONED_DATASOURCE_UID = 'headcount-prometheus';
@@ -57,9 +57,9 @@ const allOption = { selected: true, text: 'All', value: '$__all' };
 export const serviceVariable = () =>
   new QueryVariableBuilder('service')
     .label('Product')
-    .description('Products (service.name, stored as the job label) reporting heartbeats.')
+    .description('Products (service.name, stored as the job label) with installs active in 30 days.')
     .datasource(datasourceRef)
-    .query('label_values(headcount_heartbeat, job)')
+    .query(VARIABLE_QUERIES.service)
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.AlphabeticalAsc)
     .multi(true)
@@ -70,9 +70,9 @@ export const serviceVariable = () =>
 export const versionVariable = () =>
   new QueryVariableBuilder('version')
     .label('Version')
-    .description('Product versions (service_version) of the selected products.')
+    .description('Latest versions (service_version) of installs of the selected products active in 30 days.')
     .datasource(datasourceRef)
-    .query('label_values(headcount_heartbeat{job=~"$service"}, service_version)')
+    .query(VARIABLE_QUERIES.version)
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.NaturalDesc)
     .multi(true)

@@ -194,10 +194,10 @@ describe('variables', () => {
     const byName = new Map(list.map((v) => [v.name, v]));
     expect(list.map((v) => v.name)).toEqual(['datasource', 'service', 'version', 'k']);
     expect(byName.get('datasource')).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: PROVISIONED_DATASOURCE_UID } });
-    expect(byName.get('service')).toMatchObject({ type: 'query', query: 'label_values(headcount_heartbeat, job)', datasource: { uid: '${datasource}' } });
+    expect(byName.get('service')).toMatchObject({ type: 'query', query: 'label_values(headcount:installs_active:30d, job)', datasource: { uid: '${datasource}' } });
     expect(byName.get('version')).toMatchObject({
       type: 'query',
-      query: 'label_values(headcount_heartbeat{job=~"$service"}, service_version)',
+      query: 'label_values(headcount:installs_active:30d{job=~"$service"}, service_version)',
       datasource: { uid: '${datasource}' },
     });
     expect(byName.get('k')).toMatchObject({ type: 'constant', query: String(DEFAULT_K), skipUrlSync: true });

@@ -14,15 +14,17 @@
  *   E ×1  day 3 only (new), 1.5.0, darwin/arm64/other, servers 3000, sso on
  *   F ×1  days 0-1 then stops, 1.3.2, linux/amd64/other, servers 42, sso off, external_db on
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parser } from '@prometheus-io/lezer-promql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import options, { catalog } from '../../examples/acme-app/telemetry.ts';
-import { collectorBinaries } from '../../scripts/stack/binaries.ts';
-import { startDemoStack, type DemoStack } from '../../scripts/stack/demo-stack.ts';
-import { allQueries, latest, QUERIES, renderQuery, type Query } from '../../src/queries.ts';
+import { collectorBinaries, repoRoot, requireBinaries } from '../../scripts/stack/binaries.ts';
+import { HISTORY_LAG_MS, startDemoStack, type DemoStack } from '../../scripts/stack/demo-stack.ts';
+import { allQueries, latest, QUERIES, recordingRules, renderQuery, rulesFile, type Query } from '../../src/queries.ts';
 import { collectReport, prometheusApi, renderReport, type Evaluate, type Sample } from '../../src/report.ts';
 import type { InstallPlan } from '../../src/simulate/fleet.ts';
 import { DAY_MS, simulate, type SimulationResult } from '../../src/simulate/run.ts';
@@ -71,10 +73,14 @@ const q = (id: string): Query => {
 
 describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
   let stack: DemoStack;
+  let binaries: Awaited<ReturnType<typeof requireBinaries>>;
   let stateDir: string;
   let result: SimulationResult;
   let evaluate: Evaluate;
+  /** The newest recorded rule evaluation (s): the install base is read as of it. */
   let now: number;
+  /** Wall-clock time once the collector is scraped (s): pipeline health is read then. */
+  let wallNow: number;
   /** The newest feature-counter sample of today and of yesterday (s). */
   let featureAt: number;
   let featureAtYesterday: number;
@@ -91,6 +97,7 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
   const pct = (n: number, of: number) => Math.round((100 * n * 1e6) / of) / 1e6;
 
   beforeAll(async () => {
+    binaries = await requireBinaries();
     stack = await startDemoStack({ product: 'acme', catalog, historyDays: 4, batchTimeout: '3s' });
     stateDir = await mkdtemp(join(tmpdir(), 'headcount-queries-'));
     result = await simulate({
@@ -103,13 +110,14 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
       beforeDay: (_d, ago) => stack.atDaysAgo(ago),
       afterDay: (stats) => stack.waitForDay('acme', stats),
     });
+    now = await stack.recordRules();
     await stack.scrapeCollector();
+    wallNow = Date.now() / 1000;
     evaluate = prometheusApi(stack.prometheus.url);
-    now = Date.now() / 1000;
-    const newest = async (t: number) => (await evaluate('max(timestamp(headcount_feature_install_days_total))', t))[0]!.value;
+    const newest = async (t: number) => (await evaluate('max(ts_of_last_over_time(headcount_feature_install_days_total[1h]))', t))[0]!.value;
     featureAt = await newest(now);
     // Day 2's data was in Prometheus (waitForDay) before day 3 started: read it as of then.
-    featureAtYesterday = await newest((result.days[3]!.startedAt - DAY_MS) / 1000);
+    featureAtYesterday = await newest((result.days[3]!.startedAt - DAY_MS - HISTORY_LAG_MS) / 1000);
   }, 300_000);
 
   afterAll(async () => {
@@ -137,6 +145,25 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
     }
     expect(new Set(allQueries(catalog).map((x) => x.id)).size).toBe(allQueries(catalog).length);
     for (const query of QUERIES) expect(query.description.length, query.id).toBeGreaterThan(20);
+  });
+
+  it('the committed rules file is what promtool accepts (and what `npm run dashboards` writes)', async () => {
+    const file = `${repoRoot}collector-config/rules/headcount.rules.yml`;
+    expect(await readFile(file, 'utf8')).toBe(rulesFile(catalog));
+    const { stdout } = await promisify(execFile)(binaries.promtool, ['--enable-feature=promql-experimental-functions', 'check', 'rules', file]);
+    expect(stdout).toMatch(new RegExp(`SUCCESS: ${recordingRules(catalog).length} rules found`));
+  });
+
+  it('every recorded aggregate equals its rule evaluated on the raw history (backfill = live)', async () => {
+    const rules = recordingRules(catalog);
+    expect(rules.length).toBeGreaterThan(10);
+    for (const rule of rules) {
+      const raw = await evaluate(`sum(${rule.expr})`, now);
+      const recorded = await evaluate(`sum(last_over_time(${rule.record}[20m]))`, now);
+      expect(recorded.map((r) => r.value), rule.record).toEqual(raw.map((r) => r.value));
+    }
+    // Before the first rule evaluation the panels say "no data", not 0.
+    expect(await run('active_installs_24h', 2, now - 6 * 86_400)).toEqual([]);
   });
 
   it('active installs are distinct install ids: an upgrade inside the window counts once', async () => {
@@ -169,7 +196,7 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
     expect(await groups('version_installs')).toEqual({ '1.4.0': 6, '1.5.0': 3, '1.3.2': 2 });
     expect(await groups('channel_share')).toEqual({ stable: 100 });
     // latest() by hand: exactly one series per install (11 installs, 11 series).
-    const latestExpr = renderQuery(latest(), { service: 'acme', k: 2 });
+    const latestExpr = latest('headcount_heartbeat{job="acme"}');
     const perInstall = await evaluate(`count(count by (instance) (${latestExpr}))`, now);
     expect(perInstall[0]!.value).toBe(11);
     expect((await evaluate(`count(${latestExpr})`, now))[0]!.value).toBe(11);
@@ -221,13 +248,13 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
 
   it('freshness and pipeline health', async () => {
     const last = (await value('last_heartbeat'))!;
-    expect(last / 1000).toBeGreaterThan(result.days[3]!.startedAt / 1000 - 1);
+    expect(last / 1000).toBeGreaterThan((result.days[3]!.startedAt - HISTORY_LAG_MS) / 1000 - 1);
     expect(last / 1000).toBeLessThanOrEqual(now);
     expect(await value('installs_heard_1h')).toBe(8);
-    expect(await value('collector_scraped')).toBe(1);
-    expect(await value('collector_queue_size')).toBe(0);
+    expect(await value('collector_scraped', 2, wallNow)).toBe(1);
+    expect(await value('collector_queue_size', 2, wallNow)).toBe(0);
     for (const id of ['collector_accepted_per_hour', 'collector_refused_per_hour', 'collector_dropped_per_hour']) {
-      expect(await value(id), id).toBeGreaterThanOrEqual(0);
+      expect(await value(id, 2, wallNow), id).toBeGreaterThanOrEqual(0);
     }
     // Before the collector was scraped (yesterday), health reads "no data", never a healthy 0.
     for (const id of ['collector_scraped', 'collector_queue_size', 'collector_accepted_per_hour', 'collector_refused_per_hour', 'collector_dropped_per_hour']) {
