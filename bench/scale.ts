@@ -5,10 +5,14 @@
  * - head series (/api/v1/status/tsdb) ÷ distinct install ids → series per install (target ≤ 12);
  * - Prometheus VmRSS / VmHWM (/proc/<pid>/status): idle before loading (baseline), after loading,
  *   after the queries;
+ * - time of every recording rule of src/queries.ts on the raw history (an instant query each:
+ *   what one rule evaluation costs Prometheus every RULE_INTERVAL), then the rules backfilled
+ *   with promtool once a day over the history (scripts/stack/demo-stack.ts recordRules);
  * - time of every query of src/queries.ts (allQueries of the example catalog) as the dashboards
- *   issue it: an instant query for stat / bar / table panels (every query is also timed as an
- *   instant query), and a range query for time-series panels (now-30d..now at the query's `step`,
- *   the health dashboard's now-2d at a 2 m auto interval); baseline `vector(1)` in the same run;
+ *   issue it, as of the newest recorded evaluation: an instant query for stat / bar / table
+ *   panels (every query is also timed as an instant query), a range query for time-series panels
+ *   (30 days back at the query's `step`; the health dashboard's raw now-2d at a 2 m auto
+ *   interval), and the dashboards' two variable queries (label values); baseline `vector(1)`;
  * - load time of the fleet (heartbeats/s);
  * - out-of-order samples appended (must be 0: the history is written in time order, so the
  *   queries read the in-order head and compacted blocks, as production data stamped on receipt).
@@ -23,7 +27,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDemoStack } from '../scripts/stack/demo-stack.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
-import { allQueries, HEALTH, renderQuery, type Query } from '../src/queries.ts';
+import { allQueries, HEALTH, recordingRules, renderQuery, VARIABLE_QUERIES, type Query } from '../src/queries.ts';
 import { planFleet } from '../src/simulate/fleet.ts';
 import { simulate } from '../src/simulate/run.ts';
 import { median, sleep } from './stats.ts';
@@ -84,7 +88,8 @@ async function cpuSeconds(pid: number): Promise<number> {
 const workDir = await mkdtemp(join(tmpdir(), 'headcount-scale-'));
 const stateDir = join(workDir, 'state');
 log(`Starting the demo stack (collector + Prometheus, ${days + 2}d out-of-order window)…`);
-const stack = await startDemoStack({ product: app.product, catalog: app.catalog, historyDays: days });
+// Backfill range queries evaluate a day's raw history per step: more than the default 2 min at 100k.
+const stack = await startDemoStack({ product: app.product, catalog: app.catalog, historyDays: days, prometheusFlags: ['--query.timeout=30m'] });
 const promUrl = stack.prometheus.url;
 let keeping = false;
 const interrupted = () => {
@@ -95,7 +100,7 @@ process.on('SIGINT', interrupted);
 process.on('SIGTERM', interrupted);
 
 async function api<T>(path: string, params: Record<string, string> = {}): Promise<T> {
-  const get = path.startsWith('/api/v1/status/');
+  const get = path.startsWith('/api/v1/status/') || path.startsWith('/api/v1/label/');
   const query = new URLSearchParams(params);
   const res = await fetch(`${promUrl}${path}${get ? `?${query.toString()}` : ''}`, { method: get ? 'GET' : 'POST', ...(get ? {} : { body: query }), signal: AbortSignal.timeout(300_000) });
   const body = (await res.json()) as { status: string; data: T; error?: string };
@@ -187,11 +192,26 @@ try {
   });
   const byName = Object.fromEntries(perName.result.map((r) => [r.metric.__name__ ?? '?', Number(r.value[1])]));
   const totalSeries = Object.values(byName).reduce((n, v) => n + v, 0);
-  const perInstall = ['headcount_heartbeat', 'target_info', 'headcount_feature_install_days_total'];
+  const perInstall = ['headcount_heartbeat', 'headcount_feature_install_days_total'];
   const headcountSeries = perInstall.reduce((n, name) => n + (byName[name] ?? 0), 0);
 
-  // ---- queries, as the dashboards issue them ------------------------------------------------
-  const now = Date.now() / 1000;
+  // ---- recording rules: one evaluation on the raw history, then the backfill ------------------
+  const rules = recordingRules(app.catalog);
+  const ruleTimings: { record: string; timed: Timed }[] = [];
+  const promCpuRules = await cpuSeconds(promPid);
+  const evalAt = Date.now() / 1000;
+  for (const rule of rules) {
+    log(`  rule ${rule.record}`);
+    ruleTimings.push({ record: rule.record, timed: await timeQuery('/api/v1/query', { query: rule.expr, time: String(evalAt) }, 1) });
+  }
+  const ruleCpu = (await cpuSeconds(promPid)) - promCpuRules;
+  log(`Backfilling the ${rules.length} rules once a day over ${days} days with promtool…`);
+  const b0 = Date.now();
+  const now = await stack.recordRules({ interval: '1d', live: false });
+  const backfillSeconds = (Date.now() - b0) / 1000;
+  const recordedSeries = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: `count({__name__=~"headcount:.+"})`, time: String(now) });
+
+  // ---- queries, as the dashboards issue them, as of the newest recorded evaluation ------------
   const baseline = await timeQuery('/api/v1/query', { query: 'vector(1)', time: String(now) }, 21);
   const queries = allQueries(app.catalog);
   const isRange = (q: Query) => q.kind === 'timeseries' || (q.kind === 'bars' && q.step !== undefined);
@@ -209,13 +229,22 @@ try {
     log(`  query ${q.id}`);
     timings.push({ id: q.id, mode: 'instant', panel: !isRange(q), timed: await timeQuery('/api/v1/query', { query: expr, time: String(now) }) });
     if (isRange(q)) {
-      // Grafana: dashboards over now-30d (health: now-2d, auto interval ≈ 2 m); start/end aligned to the step.
+      // Grafana: dashboards over now-30d (health: now-2d, auto interval ≈ 2 m). Recorded panels
+      // end at the newest evaluation (on the backfill's daily grid); health reads raw data live.
       const health = HEALTH.includes(q);
       const step = health ? 120 : stepSeconds(q.step ?? '5m');
-      const end = Math.floor(now / step) * step;
-      const start = Math.floor((now - (health ? 2 : 30) * 86_400) / step) * step;
+      const wall = Date.now() / 1000;
+      const end = health ? Math.floor(wall / step) * step : now;
+      const start = end - (health ? 2 : 30) * 86_400;
       timings.push({ id: q.id, mode: 'range', panel: true, timed: await timeQuery('/api/v1/query_range', { query: expr, start: String(start), end: String(end), step: String(step) }) });
     }
+  }
+  for (const [name, query] of Object.entries(VARIABLE_QUERIES)) {
+    // Grafana's label_values(metric{...}, label) = /api/v1/label/<label>/values?match[]=... over the dashboard range.
+    const m = /^label_values\((.+), (\w+)\)$/.exec(query.replace('$service', app.product));
+    if (m === null) throw new Error(`variable query ${query}: not label_values(selector, label)`);
+    const params = { 'match[]': m[1]!, start: String(now - 30 * 86_400), end: String(now) };
+    timings.push({ id: `variable_${name}`, mode: 'instant', panel: true, timed: await timeQuery(`/api/v1/label/${m[2]!}/values`, params) });
   }
   const querySeconds = (Date.now() - q0) / 1000;
   const promQueryCpu = (await cpuSeconds(promPid)) - promCpu1;
@@ -232,12 +261,18 @@ try {
   line();
   line(`Load: ${result.heartbeats} heartbeats + ${result.featureRecords} feature records in ${loadSeconds.toFixed(1)} s → ${(result.heartbeats / loadSeconds).toFixed(0)} heartbeats/s end to end (sending only: ${(result.heartbeats / sendSeconds).toFixed(0)}/s; the rest is ${days} collector restarts and waiting for Prometheus); Prometheus used ${promLoadCpu.toFixed(1)} CPU-s`);
   line(`Distinct installs in Prometheus: ${distinct} (plan: ${expectedInstalls})`);
-  line(`Series over the whole history: ${totalSeries} (headcount_heartbeat ${byName['headcount_heartbeat'] ?? 0}, target_info ${byName['target_info'] ?? 0}, headcount_feature_install_days_total ${byName['headcount_feature_install_days_total'] ?? 0}, collector self-metrics and other ${totalSeries - headcountSeries})`);
-  line(`Series per install: ${(totalSeries / distinct).toFixed(2)} (heartbeat + target_info + feature only: ${(headcountSeries / distinct).toFixed(2)}; target ≤ 12)`);
+  line(`Series over the whole history: ${totalSeries} (headcount_heartbeat ${byName['headcount_heartbeat'] ?? 0}, headcount_feature_install_days_total ${byName['headcount_feature_install_days_total'] ?? 0}, target_info ${byName['target_info'] ?? 0}, collector self-metrics and other ${totalSeries - headcountSeries})`);
+  line(`Series per install: ${(totalSeries / distinct).toFixed(2)} (heartbeat + feature only: ${(headcountSeries / distinct).toFixed(2)}; target ≤ 12)`);
   line(`Head series (prometheus_tsdb_head_series) now: ${headSeries} = ${(headSeries / distinct).toFixed(2)} per install; ${tsdb.headStats.chunkCount} head chunks; ${blocks} persisted blocks (the older history)`);
   line(`Out-of-order samples appended: ${oooSamples}${oooSamples === 0 ? ' (all in order: the queries read the in-order head and compacted blocks, as in production)' : ' (NOT production-like: part of the data is read from the out-of-order head)'}`);
   line(`Prometheus memory: idle VmRSS ${mib(idle.rss).toFixed(1)} MiB (baseline); loaded VmRSS ${mib(loaded.rss).toFixed(1)} MiB, VmHWM ${mib(loaded.hwm).toFixed(1)} MiB; after the queries VmRSS ${mib(after.rss).toFixed(1)} MiB, VmHWM ${mib(after.hwm).toFixed(1)} MiB`);
   line(`Simulator (node) peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  line();
+  const ruleMs = ruleTimings.map((r) => r.timed.ms);
+  const slowRule = [...ruleTimings].sort((a, b) => b.timed.ms - a.timed.ms)[0];
+  line(`Recording rules (${rules.length}, each evaluated once on the raw history): ${(ruleMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s in all = one evaluation cycle every 15 min, Prometheus ${ruleCpu.toFixed(1)} CPU-s; slowest ${slowRule?.timed.ms.toFixed(0)} ms (${slowRule?.record})`);
+  for (const r of ruleTimings.filter((t) => t.timed.error !== undefined)) line(`  FAILED rule ${r.record}: ${r.timed.error}`);
+  line(`Backfill (promtool, one evaluation per rule per day over ${days} days): ${backfillSeconds.toFixed(1)} s; recorded series: ${recordedSeries.result[0]?.value[1] ?? 0}`);
   line();
   line(`Queries (median of ${repeat} runs each; baseline vector(1): ${baseline.ms.toFixed(2)} ms):`);
   line(`- ${ok.filter((t) => t.mode === 'instant').length} instant, ${ok.filter((t) => t.mode === 'range').length} range; ${timings.length} timings took ${querySeconds.toFixed(1)} s wall with repeats, Prometheus ${promQueryCpu.toFixed(1)} CPU-s`);
@@ -256,7 +291,8 @@ try {
           installs, days, seed, concurrency, repeat,
           heartbeats: result.heartbeats, featureRecords: result.featureRecords, loadSeconds, sendSeconds, promLoadCpu,
           distinct, headSeries, totalSeries, blocks, oooSamples, byName, idle, loaded, after, nodeMaxRssKiB: process.resourceUsage().maxRSS,
-          baselineMs: baseline.ms, querySeconds, promQueryCpu,
+          baselineMs: baseline.ms, querySeconds, promQueryCpu, ruleCpu, backfillSeconds,
+          rules: ruleTimings.map((r) => ({ record: r.record, ...r.timed })),
           timings: timings.map((t) => ({ id: t.id, mode: t.mode, panel: t.panel, ...t.timed })),
         },
         null,

@@ -134,7 +134,10 @@ const ENV_LABELS = 'headcount_channel, os_type, host_arch, process_runtime_name,
 
 /** Recorded metric names. */
 export const RECORDED = {
-  /** Marker, 1 at every evaluation: tells "no installs" (0) from "rules not evaluated" (no data). */
+  /**
+   * Marker, 1 at every evaluation, written last: tells "no installs" (0) from "rules not
+   * evaluated" (no data), and dates the newest complete evaluation.
+   */
   evaluated: 'headcount:rules_evaluated',
   active: (window: '1h' | '25h' | '7d' | '30d') => `headcount:installs_active:${window}`,
   established: 'headcount:installs_established:7d',
@@ -151,7 +154,6 @@ export const RECORDED = {
 
 /** The rules every product shares (catalog-independent). */
 export const FIXED_RULES: readonly RecordingRule[] = [
-  { record: RECORDED.evaluated, expr: 'vector(1)' },
   ...(['1h', '25h', '7d', '30d'] as const).map((w) => ({ record: RECORDED.active(w), expr: perVersion(latest(HEARTBEAT, w)) })),
   { record: RECORDED.established, expr: perVersion(`${latest()} and on(instance) ${HEARTBEATS_30D} > 1`) },
   { record: RECORDED.oneOff, expr: perVersion(`${latest()} and on(instance) ${HEARTBEATS_30D} == 1 unless on(instance) ${installsIn('25h')}`) },
@@ -163,7 +165,11 @@ export const FIXED_RULES: readonly RecordingRule[] = [
   { record: RECORDED.lastHeartbeat, expr: `max by (job, service_version) (ts_of_last_over_time(${HEARTBEAT}[25h]))` },
 ];
 
-/** Every rule for a product's catalog: the fixed ones, then one per quantity and flag. */
+/**
+ * Every rule for a product's catalog: the fixed ones, one per quantity and flag, and the marker
+ * last (Prometheus evaluates a group's rules in order, so the marker's time is that of the
+ * newest evaluation whose every rule has been written).
+ */
 export function recordingRules(catalog: Catalog): RecordingRule[] {
   return [
     ...FIXED_RULES,
@@ -175,6 +181,7 @@ export function recordingRules(catalog: Catalog): RecordingRule[] {
       record: RECORDED.flag(name),
       expr: `count by (job, service_version, flag_${name}) (${latest(`${HEARTBEAT}{flag_${name}=~"0|1"}`)})`,
     })),
+    { record: RECORDED.evaluated, expr: 'vector(1)' },
   ];
 }
 
@@ -205,11 +212,13 @@ export const VARIABLE_QUERIES = {
  * The values `metric` got at the newest rule evaluation, for the chosen product and versions.
  * `last_over_time` alone would also return, for up to RECORDED_WINDOW, a group the newest
  * evaluation no longer produced (range selectors skip staleness markers, and backfilled blocks
- * have none): only series whose last sample is from the newest evaluation count.
+ * have none): only series written at or after the newest complete evaluation (the marker's
+ * time) count. `>=`, not `==`: while an evaluation is in progress, the rules already evaluated
+ * are newer than the marker and the rest are as old as it, and both are current.
  */
 function rec(metric: string): string {
   const selector = `${metric}{job=~"$service", service_version=~"$version"}[${RECORDED_WINDOW}]`;
-  return `(last_over_time(${selector}) and ts_of_last_over_time(${selector}) == scalar(ts_of_last_over_time(${RECORDED.evaluated}[${RECORDED_WINDOW}])))`;
+  return `(last_over_time(${selector}) and ts_of_last_over_time(${selector}) >= scalar(ts_of_last_over_time(${RECORDED.evaluated}[${RECORDED_WINDOW}])))`;
 }
 
 /** 0 when the rules ran but recorded nothing; no data when they have not run. */

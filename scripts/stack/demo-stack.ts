@@ -47,6 +47,16 @@ export interface DemoStackOptions {
   readonly prometheusFlags?: readonly string[];
 }
 
+export interface RecordRulesOptions {
+  /**
+   * Evaluation interval of the backfill (default RULE_INTERVAL). bench/scale.ts backfills a
+   * large fleet once a day: every evaluation reads the raw history, as a live one would.
+   */
+  readonly interval?: string;
+  /** Evaluate the rules live afterwards (default true). */
+  readonly live?: boolean;
+}
+
 export interface DemoStack {
   readonly prometheus: Prometheus;
   readonly collector: Collector;
@@ -59,7 +69,7 @@ export interface DemoStack {
    * then has Prometheus evaluate them every RULE_INTERVAL from now on. Resolves with the time of
    * the newest backfilled evaluation (s): read the install base "as of" it.
    */
-  recordRules(): Promise<number>;
+  recordRules(options?: RecordRulesOptions): Promise<number>;
   /**
    * Starts scraping the collector's own metrics (pipeline health) and waits for the first
    * successful scrape. Call it after the history is written: scraped samples carry the
@@ -138,27 +148,31 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       col.setEnv({ HEADCOUNT_DEMO_TIME_SHIFT_NS: shiftNs(daysAgo) });
       await col.start();
     },
-    async recordRules() {
+    async recordRules(options = {}) {
       const file = join(dataDir, 'headcount.rules.yml');
       await writeFile(file, rulesFile(o.catalog));
+      const backfillFile = options.interval === undefined ? file : join(dataDir, 'backfill.rules.yml');
+      if (backfillFile !== file) await writeFile(backfillFile, rulesFile(o.catalog).replace(`interval: ${RULE_INTERVAL}`, `interval: ${options.interval}`));
       const end = Math.floor(Date.now() / 1000);
       const blocks = join(dataDir, 'backfill');
       // One block per rule per block range; ranges as long as the history keep them few.
       const maxBlock = `${(o.historyDays + 2) * 24}h`;
       const args = ['--enable-feature=promql-experimental-functions', 'tsdb', 'create-blocks-from', 'rules', '--quiet', `--url=${prometheus.url}`, `--start=${end - (o.historyDays + 1) * 86_400}`, `--end=${end}`];
       try {
-        await run(bins.promtool, [...args, `--output-dir=${blocks}`, `--max-block-duration=${maxBlock}`, file], { maxBuffer: 64 * 1024 * 1024 });
+        await run(bins.promtool, [...args, `--output-dir=${blocks}`, `--max-block-duration=${maxBlock}`, backfillFile], { maxBuffer: 64 * 1024 * 1024 });
       } catch (error) {
         const stderr = (error as { stderr?: unknown }).stderr;
         throw new Error(`promtool rule backfill failed: ${typeof stderr === 'string' ? stderr.trim().slice(-2000) : String(error)}`, { cause: error });
       }
       for (const block of await readdir(blocks)) await rename(join(blocks, block), join(prometheus.dataDir, block));
-      rules = file;
-      await reload();
+      if (options.live !== false) {
+        rules = file;
+        await reload();
+      }
       // The newest backfilled evaluation, read as of `end` (live evaluations come after it).
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const rows = await prometheus.query(`ts_of_last_over_time(${RECORDED.evaluated}[${RECORDED_WINDOW}])`, end);
+        const rows = await prometheus.query(`ts_of_last_over_time(${RECORDED.evaluated}[${options.interval ?? RECORDED_WINDOW}])`, end);
         if (rows[0] !== undefined) return Number(rows[0].value[1]);
         if (Date.now() > deadline) throw new Error(`backfilled rule blocks not loaded by Prometheus after 60 s:\n${prometheus.logs().slice(-2000)}`);
         await sleep(250);

@@ -152,6 +152,8 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
     expect(await readFile(file, 'utf8')).toBe(rulesFile(catalog));
     const { stdout } = await promisify(execFile)(binaries.promtool, ['--enable-feature=promql-experimental-functions', 'check', 'rules', file]);
     expect(stdout).toMatch(new RegExp(`SUCCESS: ${recordingRules(catalog).length} rules found`));
+    // The marker that dates a complete evaluation is evaluated last (rules run in file order).
+    expect(recordingRules(catalog).at(-1)?.record).toBe('headcount:rules_evaluated');
   });
 
   it('every recorded aggregate equals its rule evaluated on the raw history (backfill = live)', async () => {
