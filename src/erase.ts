@@ -2,8 +2,9 @@
  * Erasure of one install's data from Prometheus (`headcount erase <install-id>`).
  *
  * Every per-install series carries the install id as the `instance` label (Prometheus maps
- * service.instance.id to `instance`): heartbeats and their target_info. Feature counters are
- * aggregated per product/version/feature and never carry it. Erasure = admin API
+ * service.instance.id to `instance`): the heartbeats (the collector leaves nothing else on the
+ * resource, so there is no target_info). Feature counters and the recording rules' aggregates
+ * are counts per product/version/group and never carry it. Erasure = admin API
  * `delete_series` for {instance="<id>"} over all time, then `clean_tombstones` so the samples
  * are removed from disk, not only hidden. Needs Prometheus started with --web.enable-admin-api.
  *

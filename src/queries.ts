@@ -16,8 +16,8 @@
  *   panel (seconds at 100k installs); the recorded series are a few hundred whatever the fleet
  *   size. Rules evaluate going forward only: a Prometheus that already holds history backfills
  *   them with `promtool tsdb create-blocks-from rules` (collector-config/README.md).
- * - **Panel queries** (`expr`) read the newest recorded value (`last_over_time(...[20m])`) and
- *   sum it for the chosen product, versions and groups; features read their small counter raw.
+ * - **Panel queries** (`expr`) read the values of the newest complete evaluation (`rec()`) and
+ *   sum them for the chosen product, versions and groups; features read their small counter raw.
  *
  * Rules every count follows:
  * - **Distinct installs.** An install has one series per label set, so an install that upgraded
@@ -36,8 +36,10 @@
  *   installs, so visible shares may sum to less than 100 %.
  * - **Daily data.** A heartbeat is older than Prometheus' 5-minute lookback most of the time, so
  *   every selector is a `*_over_time` range.
- * - **Freshness.** Counts are as of the last rule evaluation (at most RULE_INTERVAL old). With
- *   no evaluation in the last 20 min the panels show no data rather than a false 0.
+ * - **Freshness.** Counts are as of the newest complete rule evaluation: RULE_INTERVAL old plus
+ *   the evaluation's duration at most (while one is in progress a panel may mix its rules' new
+ *   values with the previous ones). With no complete evaluation in RECORDED_WINDOW, or when a
+ *   panel's rule failed at the newest one, the panels show no data rather than a false 0.
  *
  * Known limitation: the install id rotates every 30 days (privacy), so a rotation looks like one
  * install stopping and one new install appearing. Net growth (active now vs. a week ago) is not
@@ -113,13 +115,24 @@ export function latest(selector = HEARTBEAT, window = `${BREAKDOWN_DAYS}d`, offs
 /** Installs counted once each, under the product and version of their latest heartbeat. */
 const perVersion = (installs: string): string => `count by (job, service_version) (${installs})`;
 
+/**
+ * Every aggregate rule also records a label-less 0 (`job=""`, which no panel sums): proof that
+ * this rule ran at that evaluation. A rule that failed (timeout, sample limit) writes nothing,
+ * so its panels show no data instead of a false 0.
+ */
+const ran = (expr: string): string => `${expr} or vector(0)`;
+
 // ---------------------------------------------------------------------------------------------
 // Recording rules: the small aggregates every panel reads
 
 /** How often Prometheus evaluates the rules (the group's `interval`). */
 export const RULE_INTERVAL = '15m';
-/** How far back a panel looks for the newest recorded value: one interval plus slack. */
-export const RECORDED_WINDOW = '20m';
+/**
+ * How far back a panel looks for the newest recorded value: three intervals, so an evaluation
+ * that starts late or a restart across a scheduled evaluation does not blank the panels (which
+ * series are current is decided by the marker, not by this window).
+ */
+export const RECORDED_WINDOW = '45m';
 /** The rule group's name in the generated rules file. */
 export const RULE_GROUP = 'headcount';
 
@@ -152,7 +165,7 @@ export const RECORDED = {
   lastHeartbeat: 'headcount:last_heartbeat_seconds:25h',
 } as const;
 
-/** The rules every product shares (catalog-independent). */
+/** The rules every product shares (catalog-independent), each with its `ran` sentinel. */
 export const FIXED_RULES: readonly RecordingRule[] = [
   ...(['1h', '25h', '7d', '30d'] as const).map((w) => ({ record: RECORDED.active(w), expr: perVersion(latest(HEARTBEAT, w)) })),
   { record: RECORDED.established, expr: perVersion(`${latest()} and on(instance) ${HEARTBEATS_30D} > 1`) },
@@ -163,23 +176,25 @@ export const FIXED_RULES: readonly RecordingRule[] = [
   { record: RECORDED.daily, expr: perVersion(`count by (job, service_version, instance) (last_over_time(${HEARTBEAT}[1d]))`) },
   { record: RECORDED.environment, expr: `count by (job, service_version, ${ENV_LABELS}) (${latest()})` },
   { record: RECORDED.lastHeartbeat, expr: `max by (job, service_version) (ts_of_last_over_time(${HEARTBEAT}[25h]))` },
-];
+].map((rule) => ({ ...rule, expr: ran(rule.expr) }));
 
 /**
  * Every rule for a product's catalog: the fixed ones, one per quantity and flag, and the marker
- * last (Prometheus evaluates a group's rules in order, so the marker's time is that of the
- * newest evaluation whose every rule has been written).
+ * last. Prometheus evaluates a group's rules one after the other in file order (unless
+ * `--enable-feature=concurrent-rule-eval`, which Headcount does not use; Mimir's ruler: keep
+ * `max_independent_rule_evaluation_concurrency` at its default 0), so the marker's time is that
+ * of the newest evaluation whose every rule has been written.
  */
 export function recordingRules(catalog: Catalog): RecordingRule[] {
   return [
     ...FIXED_RULES,
     ...[...catalog.quantities.keys()].map((name) => ({
       record: RECORDED.quantity(name),
-      expr: `count by (job, service_version, quantity_${name}) (${latest(`${HEARTBEAT}{quantity_${name}!=""}`)})`,
+      expr: ran(`count by (job, service_version, quantity_${name}) (${latest(`${HEARTBEAT}{quantity_${name}!=""}`)})`),
     })),
     ...[...catalog.flags.keys()].map((name) => ({
       record: RECORDED.flag(name),
-      expr: `count by (job, service_version, flag_${name}) (${latest(`${HEARTBEAT}{flag_${name}=~"0|1"}`)})`,
+      expr: ran(`count by (job, service_version, flag_${name}) (${latest(`${HEARTBEAT}{flag_${name}=~"0|1"}`)})`),
     })),
     { record: RECORDED.evaluated, expr: 'vector(1)' },
   ];
@@ -217,15 +232,18 @@ export const VARIABLE_QUERIES = {
  * are newer than the marker and the rest are as old as it, and both are current.
  */
 function rec(metric: string): string {
-  const selector = `${metric}{job=~"$service", service_version=~"$version"}[${RECORDED_WINDOW}]`;
-  return `(last_over_time(${selector}) and ts_of_last_over_time(${selector}) >= scalar(ts_of_last_over_time(${RECORDED.evaluated}[${RECORDED_WINDOW}])))`;
+  return current(`${metric}{job=~"$service", job!="", service_version=~"$version"}`);
 }
 
-/** 0 when the rules ran but recorded nothing; no data when they have not run. */
-const ZERO_IF_EVALUATED = `(0 * max(last_over_time(${RECORDED.evaluated}[${RECORDED_WINDOW}])))`;
+/** Newest values of `selector`'s series written at or after the newest complete evaluation. */
+function current(selector: string): string {
+  const range = `${selector}[${RECORDED_WINDOW}]`;
+  return `(last_over_time(${range}) and ts_of_last_over_time(${range}) >= scalar(ts_of_last_over_time(${RECORDED.evaluated}[${RECORDED_WINDOW}])))`;
+}
 
-/** Installs recorded in `metric` for the chosen product and versions; 0 rather than no data. */
-const total = (metric: string): string => `(sum(${rec(metric)}) or ${ZERO_IF_EVALUATED})`;
+/** Installs recorded in `metric` for the chosen product and versions; 0 when the rule ran and
+ * found none, no data when it has not run (or failed) at the newest evaluation. */
+const total = (metric: string): string => `(sum(${rec(metric)}) or 0 * max(${current(`${metric}{job=""}`)}))`;
 
 /** Installs per value of `labels` (by their latest heartbeat). */
 function breakdownCount(labels: string, metric: string = RECORDED.environment): string {

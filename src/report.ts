@@ -16,6 +16,7 @@ import {
   featureQueries,
   flagQueries,
   quantityQueries,
+  RECORDED,
   RECORDED_WINDOW,
   renderQuery,
   type Query,
@@ -73,11 +74,13 @@ export interface ReportSection {
 
 export interface InstallBaseReport {
   readonly at: number;
+  /** Time of the newest complete rule evaluation the numbers come from (s), if any. */
+  readonly recordedAt?: number;
   readonly k: number;
   readonly sections: ReadonlyMap<string, ReportSection>;
-  /** Daily active installs, oldest first: [time, value]. */
-  readonly overTime: readonly (readonly [number, number])[];
-  readonly newPerDay: readonly (readonly [number, number])[];
+  /** Daily active installs, oldest first: [time, value]; no value before the rules recorded any. */
+  readonly overTime: readonly (readonly [number, number | undefined])[];
+  readonly newPerDay: readonly (readonly [number, number | undefined])[];
 }
 
 const ORDER = new Map<string, number>(BUCKET_LABELS.map((b, i) => [b, i]));
@@ -114,14 +117,22 @@ export async function collectReport(evaluate: Evaluate, o: ReportOptions): Promi
   const days = o.days ?? 7;
   const series = async (id: string) => {
     const q = OVERVIEW.find((x) => x.id === id)!;
-    const points: [number, number][] = [];
+    const points: [number, number | undefined][] = [];
     for (let d = days - 1; d >= 0; d--) {
       const t = at - d * 86_400;
-      points.push([t, (await evaluate(renderQuery(q, vars), t))[0]?.value ?? 0]);
+      points.push([t, (await evaluate(renderQuery(q, vars), t))[0]?.value]);
     }
     return points;
   };
-  return { at, k: o.k, sections, overTime: await series('installs_over_time'), newPerDay: await series('new_installs_per_day') };
+  const recordedAt = (await evaluate(`max(ts_of_last_over_time(${RECORDED.evaluated}[${RECORDED_WINDOW}]))`, at))[0]?.value;
+  return {
+    at,
+    ...(recordedAt === undefined ? {} : { recordedAt }),
+    k: o.k,
+    sections,
+    overTime: await series('installs_over_time'),
+    newPerDay: await series('new_installs_per_day'),
+  };
 }
 
 /**
@@ -197,7 +208,9 @@ export function renderReport(r: InstallBaseReport, width = 80): string {
   };
   const heading = (title: string) => out.push('', title, '─'.repeat(Math.min(width, title.length)));
 
-  out.push(`Install base at ${new Date(r.at * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC (groups under k=${r.k} installs hidden)`);
+  const minute = (t: number) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  const recorded = r.recordedAt === undefined ? `no recording-rule evaluation in the last ${RECORDED_WINDOW}: counts unavailable` : `rules evaluated ${minute(r.recordedAt).slice(11)}`;
+  out.push(`Install base at ${minute(r.at)} UTC (${recorded}; groups under k=${r.k} installs hidden)`);
   heading('How many');
   stat('established_installs_7d', 'Established installs (7 d) ◀');
   stat('active_installs_24h');
@@ -207,8 +220,9 @@ export function renderReport(r: InstallBaseReport, width = 80): string {
   stat('one_off_installs_7d', 'One-off installs (7 d, not counted)');
   stat('stopped_installs_7d');
   out.push('', `  Active installs per day  ${r.overTime.map(([t]) => day(t)).join(' ')}`);
-  out.push(`                           ${r.overTime.map(([, v]) => String(v).padStart(5)).join(' ')}  ${sparkline(r.overTime.map(([, v]) => v))}`);
-  out.push(`  New installs per day     ${r.newPerDay.map(([, v]) => String(v).padStart(5)).join(' ')}  ${sparkline(r.newPerDay.map(([, v]) => v))}`);
+  const cells = (points: InstallBaseReport['overTime']) => `${points.map(([, v]) => (v === undefined ? '-' : String(v)).padStart(5)).join(' ')}  ${sparkline(points.map(([, v]) => v ?? 0))}`;
+  out.push(`                           ${cells(r.overTime)}`);
+  out.push(`  New installs per day     ${cells(r.newPerDay)}`);
 
   heading('Which versions (latest heartbeat per install, active in 7 d)');
   table('version_share');

@@ -19,14 +19,21 @@ import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import type { Catalog } from '../../src/catalog.ts';
 import { collectorAllowListEnv } from '../../src/otlp/allowlist.ts';
-import { RECORDED, RECORDED_WINDOW, RULE_INTERVAL, rulesFile } from '../../src/queries.ts';
+import { RECORDED, RECORDED_WINDOW, recordingRules, RULE_INTERVAL, rulesFile } from '../../src/queries.ts';
 import { DAY_MS, type DayStats } from '../../src/simulate/run.ts';
 import { prometheusConfig, repoRoot, requireBinaries } from './binaries.ts';
 import { fastCollectorEnv, startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from './processes.ts';
 
 export const demoOverlay = `${repoRoot}collector-config/otelcol.demo.yaml`;
 
-const RULE_INTERVAL_MS = Number(/^(\d+)m$/.exec(RULE_INTERVAL)?.[1] ?? Number.NaN) * 60_000;
+/** A Prometheus duration of one unit (`15m`, `1h`, `1d`) in ms. */
+function durationMs(duration: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(duration);
+  if (m === null) throw new Error(`duration ${duration}: expected <n>s|m|h|d`);
+  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+const RULE_INTERVAL_MS = durationMs(RULE_INTERVAL);
 
 /**
  * History is stamped this much earlier than "n days ago": one rule interval. The backfill's last
@@ -164,16 +171,21 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
         const stderr = (error as { stderr?: unknown }).stderr;
         throw new Error(`promtool rule backfill failed: ${typeof stderr === 'string' ? stderr.trim().slice(-2000) : String(error)}`, { cause: error });
       }
-      for (const block of await readdir(blocks)) await rename(join(blocks, block), join(prometheus.dataDir, block));
+      // Block ULIDs sort by creation time, and promtool writes the rules in file order: the
+      // marker's blocks (last rule) move last, so the marker never shows before the rest.
+      for (const block of (await readdir(blocks)).sort()) await rename(join(blocks, block), join(prometheus.dataDir, block));
       if (options.live !== false) {
         rules = file;
         await reload();
       }
-      // The newest backfilled evaluation, read as of `end` (live evaluations come after it).
+      // The newest backfilled evaluation, read as of `end` (live evaluations come after it),
+      // once Prometheus has loaded the blocks of every rule.
+      const window = options.interval ?? RECORDED_WINDOW;
+      const names = `count(count by (__name__) (last_over_time({__name__=~"headcount:.+"}[${window}])))`;
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const rows = await prometheus.query(`ts_of_last_over_time(${RECORDED.evaluated}[${options.interval ?? RECORDED_WINDOW}])`, end);
-        if (rows[0] !== undefined) return Number(rows[0].value[1]);
+        const [loaded, marker] = await Promise.all([prometheus.query(names, end), prometheus.query(`ts_of_last_over_time(${RECORDED.evaluated}[${window}])`, end)]);
+        if (Number(loaded[0]?.value[1] ?? 0) === recordingRules(o.catalog).length && marker[0] !== undefined) return Number(marker[0].value[1]);
         if (Date.now() > deadline) throw new Error(`backfilled rule blocks not loaded by Prometheus after 60 s:\n${prometheus.logs().slice(-2000)}`);
         await sleep(250);
       }
