@@ -25,7 +25,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDemoStack } from '../scripts/stack/demo-stack.ts';
+import { durationMs, startDemoStack } from '../scripts/stack/demo-stack.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
 import { allQueries, HEALTH, recordingRules, renderQuery, VARIABLE_QUERIES, type Query } from '../src/queries.ts';
 import { planFleet } from '../src/simulate/fleet.ts';
@@ -215,12 +215,6 @@ try {
   const baseline = await timeQuery('/api/v1/query', { query: 'vector(1)', time: String(now) }, 21);
   const queries = allQueries(app.catalog);
   const isRange = (q: Query) => q.kind === 'timeseries' || (q.kind === 'bars' && q.step !== undefined);
-  const UNIT: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
-  const stepSeconds = (s: string) => {
-    const m = /^(\d+)([smhd])$/.exec(s);
-    if (m === null) throw new Error(`step ${s}: not a simple duration`);
-    return Number(m[1]) * UNIT[m[2]!]!;
-  };
   const timings: { id: string; mode: 'instant' | 'range'; timed: Timed; panel: boolean }[] = [];
   const promCpu1 = await cpuSeconds(promPid);
   const q0 = Date.now();
@@ -232,7 +226,7 @@ try {
       // Grafana: dashboards over now-30d (health: now-2d, auto interval ≈ 2 m). Recorded panels
       // end at the newest evaluation (on the backfill's daily grid); health reads raw data live.
       const health = HEALTH.includes(q);
-      const step = health ? 120 : stepSeconds(q.step ?? '5m');
+      const step = health ? 120 : durationMs(q.step ?? '5m') / 1000;
       const wall = Date.now() / 1000;
       const end = health ? Math.floor(wall / step) * step : now;
       const start = end - (health ? 2 : 30) * 86_400;

@@ -27,7 +27,7 @@ import { fastCollectorEnv, startCollector, startPrometheus, stopAll, type Collec
 export const demoOverlay = `${repoRoot}collector-config/otelcol.demo.yaml`;
 
 /** A Prometheus duration of one unit (`15m`, `1h`, `1d`) in ms. */
-function durationMs(duration: string): number {
+export function durationMs(duration: string): number {
   const m = /^(\d+)(s|m|h|d)$/.exec(duration);
   if (m === null) throw new Error(`duration ${duration}: expected <n>s|m|h|d`);
   return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
@@ -157,9 +157,10 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
     },
     async recordRules(options = {}) {
       const file = join(dataDir, 'headcount.rules.yml');
-      await writeFile(file, rulesFile(o.catalog));
+      const text = rulesFile(o.catalog);
+      await writeFile(file, text);
       const backfillFile = options.interval === undefined ? file : join(dataDir, 'backfill.rules.yml');
-      if (backfillFile !== file) await writeFile(backfillFile, rulesFile(o.catalog).replace(`interval: ${RULE_INTERVAL}`, `interval: ${options.interval}`));
+      if (backfillFile !== file) await writeFile(backfillFile, text.replace(`interval: ${RULE_INTERVAL}`, `interval: ${options.interval}`));
       const end = Math.floor(Date.now() / 1000);
       const blocks = join(dataDir, 'backfill');
       // One block per rule per block range; ranges as long as the history keep them few.
@@ -182,10 +183,11 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       // once Prometheus has loaded the blocks of every rule.
       const window = options.interval ?? RECORDED_WINDOW;
       const names = `count(count by (__name__) (last_over_time({__name__=~"headcount:.+"}[${window}])))`;
+      const ruleCount = recordingRules(o.catalog).length;
       const deadline = Date.now() + 60_000;
       for (;;) {
         const [loaded, marker] = await Promise.all([prometheus.query(names, end), prometheus.query(`ts_of_last_over_time(${RECORDED.evaluated}[${window}])`, end)]);
-        if (Number(loaded[0]?.value[1] ?? 0) === recordingRules(o.catalog).length && marker[0] !== undefined) return Number(marker[0].value[1]);
+        if (Number(loaded[0]?.value[1] ?? 0) === ruleCount && marker[0] !== undefined) return Number(marker[0].value[1]);
         if (Date.now() > deadline) throw new Error(`backfilled rule blocks not loaded by Prometheus after 60 s:\n${prometheus.logs().slice(-2000)}`);
         await sleep(250);
       }

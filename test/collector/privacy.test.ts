@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import type { PromSeries } from '../../scripts/stack/processes.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
-import { featuresJson, featuresProto, heartbeatJson, heartbeatProto, newInstallId, postOtlp, sdkResource, type Attrs } from '../helpers/otlp-requests.ts';
+import { featuresJson, featuresProto, heartbeatJson, heartbeatProto, newInstallId, postOtlp, SDK_RESOURCE_LABELS, sdkResource, type Attrs } from '../helpers/otlp-requests.ts';
 
 const bins = await collectorBinaries();
 const TOKEN = 'privacy-test-token';
@@ -128,14 +128,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
       __name__: 'headcount_heartbeat',
       job: 'privacy_json',
       instance: good,
-      service_version: '1.2.3',
-      headcount_channel: 'stable',
-      headcount_deployment: 'container',
-      headcount_schema: '1',
-      os_type: 'linux',
-      host_arch: 'amd64',
-      process_runtime_name: 'nodejs',
-      process_runtime_version: '22.23',
+      ...SDK_RESOURCE_LABELS,
       quantity_projects: '10-99',
       flag_sso: '1',
     });
@@ -242,17 +235,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     const counters = await p().waitFor(`headcount_feature_install_days_total{job="${product}"}`, 2);
 
     // Resource attributes -> the same label names and values as promote_resource_attributes gave.
-    const resourceLabels = {
-      job: product,
-      service_version: '1.2.3',
-      headcount_channel: 'stable',
-      headcount_deployment: 'container',
-      headcount_schema: '1',
-      os_type: 'linux',
-      host_arch: 'amd64',
-      process_runtime_name: 'nodejs',
-      process_runtime_version: '22.23',
-    };
+    const resourceLabels = { job: product, ...SDK_RESOURCE_LABELS };
     const byInstance = new Map(stored.map((r) => [r.metric['instance'], r.metric]));
     expect(byInstance.get(full)).toEqual({ __name__: 'headcount_heartbeat', instance: full, ...resourceLabels, quantity_projects: '10-99', flag_sso: '1' });
     const withoutSchemaLabels = Object.fromEntries(Object.entries(resourceLabels).filter(([k]) => k !== 'headcount_schema'));

@@ -18,6 +18,18 @@ export type Attrs = Readonly<Record<string, AttrValue>>;
 /** A fresh install id in the SDK's format (UUID v4, lowercase). */
 export const newInstallId = (): string => randomUUID();
 
+/** The labels Prometheus stores for `sdkResource()`'s defaults, besides `job` and `instance`. */
+export const SDK_RESOURCE_LABELS: Readonly<Record<string, string>> = {
+  service_version: '1.2.3',
+  headcount_channel: 'stable',
+  headcount_deployment: 'container',
+  headcount_schema: '1',
+  os_type: 'linux',
+  host_arch: 'amd64',
+  process_runtime_name: 'nodejs',
+  process_runtime_version: '22.23',
+};
+
 /** The complete, valid resource the SDK sends. */
 export function sdkResource(installId: string, overrides: Attrs = {}): Attrs {
   return {
