@@ -122,12 +122,13 @@ function hasCardNumber(run: string): boolean {
 }
 
 /**
- * A payload after a known key prefix that is random, not a word: a capital letter, a base64 sign
- * or four digits (`npm_publish_v2` is a plausible catalog name, `npm_k9Q…` a token).
+ * A payload after a known key prefix that is random, not words: a capital letter, a base64 sign,
+ * or four digits in one unbroken run (`npm_publish_v2` and `hf_oauth2_amd64` are plausible
+ * catalog names, `npm_k9Q…` and `key-3f9a…` are tokens).
  */
 function randomPayload(m: RegExpExecArray): boolean {
   const payload = m[1] ?? '';
-  return /[A-Z+/=.]/.test(payload) || payload.replace(/\D/g, '').length >= 4;
+  return /[A-Z+/=]/.test(payload) || (!/[_-]/.test(payload) && payload.replace(/\D/g, '').length >= 4);
 }
 
 /**
@@ -243,9 +244,16 @@ const RULES: readonly Rule[] = [
  */
 const DEFANGED = /\s*[[({<]\s*(at|a|dot|\.|@|:)\s*[\])}>]\s*|\s+(at|dot|\.)\s+/gi;
 const DEFANGED_HINT = /[[({<]\s*(?:at|a|dot|\.|@|:)\s*[\])}>]|\s(?:at|dot|\.)\s/i;
-/** `alice_at_example_dot_com`, `alice-at-example-dot-com`: only a whole address counts (`look_at_data` is a catalog name). */
+/**
+ * `alice_at_example_dot_com`, `alice-at-example-dot-com`: a whole address. When the value could be
+ * a catalog name (`look_at_data`, `teams_at_dashboard_dot_pdf`) it must end in a common top-level
+ * domain.
+ */
 const SPELLED = /\s*[_*#-]+(at|dot)[_*#-]+\s*/gi;
 const SPELLED_EMAIL = /[A-Za-z0-9._%+-]@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
+const CATALOG_SHAPED = /^[a-z][a-z0-9_]*$/;
+const SPELLED_CATALOG_SHAPED_EMAIL =
+  /[A-Za-z0-9._%+-]@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|edu|gov|mil|io|co|uk|de|fr|nl|ch|be|es|se|no|dk|fi|pl|cz|ru|jp|cn|au|ca|us|br|mx|info|biz|eu)(?![A-Za-z0-9])/i;
 const refang = (_m: string, word: string) => {
   const w = word.toLowerCase();
   return w === 'dot' || w === '.' ? '.' : w === ':' ? ':' : '@';
@@ -279,7 +287,10 @@ function matchRules(value: string): ScrubReason | undefined {
     const reason = matchRules(refanged);
     if (reason !== undefined) return reason;
   }
-  if (/[_*#-](?:at|dot)[_*#-]/i.test(value) && SPELLED_EMAIL.test(value.replace(SPELLED, refang))) return 'email';
+  if (/[_*#-](?:at|dot)[_*#-]/i.test(value)) {
+    const address = CATALOG_SHAPED.test(value) ? SPELLED_CATALOG_SHAPED_EMAIL : SPELLED_EMAIL;
+    if (address.test(value.replace(SPELLED, refang))) return 'email';
+  }
   return undefined;
 }
 
