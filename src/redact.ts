@@ -65,7 +65,7 @@ const has = (bits: number): Gate => (s) => (s.bits & bits) === bits;
 /** The value holds at least one of `bits`. */
 const any = (bits: number): Gate => (s) => (s.bits & bits) !== 0;
 /** The value holds `n` digits or more (and every one of `bits`). */
-const digits = (n: number, bits = 0): Gate => (s) => s.digits >= n && (s.bits & bits) === bits;
+const minDigits = (n: number, bits = 0): Gate => (s) => s.digits >= n && (s.bits & bits) === bits;
 const always: Gate = () => true;
 
 /** When it may apply, why, the pattern, and optionally a check every match must pass (`match[0]` is the candidate). */
@@ -85,8 +85,8 @@ function isIpv4Integer(text: string): boolean {
   if (/^0x/i.test(text)) n = parseInt(text.slice(2), 16);
   else if (text.length > 1 && text.startsWith('0')) n = /^[0-7]+$/.test(text) ? parseInt(text, 8) : NaN;
   else n = Number(text);
-  // From 1.0.0.0: smaller numbers are more often counts than addresses (and 8+ digits are
-  // caught as phone-like numbers anyway).
+  // From 1.0.0.0: smaller numbers are more often counts than addresses (and seven or more
+  // digits are dropped as phone-like numbers anyway).
   return n >= 0x0100_0000 && n <= 0xffff_ffff;
 }
 
@@ -197,7 +197,7 @@ const RULES: readonly Rule[] = [
   ],
   // Any other absolute path with two or more segments: it names a layout, often a user or a project.
   [has(SLASH), 'file-path', /(?:^|[^A-Za-z0-9.])(?:[A-Za-z]:)?[\\/]+[^\s\\/]+[\\/]|^[A-Za-z]:[\\/]/],
-  [digits(13), 'card', /\d(?:[ .-]?\d){12,}/g, (m) => hasCardNumber(m[0])],
+  [minDigits(13), 'card', /\d(?:[ .-]?\d){12,}/g, (m) => hasCardNumber(m[0])],
   // Every separator style: 00:1a:2b:3c:4d:5e, 00-1A-…, 001a.2b3c.4d5e, 00 1a …, 001a2b-3c4d5e; EUI-64 too.
   [any(COLON | DASH), 'mac', /(?<!\d)[0-9a-f]{1,2}([:-])(?:[0-9a-f]{1,2}\1){4}[0-9a-f]{1,2}(?![0-9a-f])/i],
   [any(DOT | UNDERSCORE | SPACE), 'mac', /(?<!\d)[0-9a-f]{2}([._ ])(?:[0-9a-f]{2}\1){4}[0-9a-f]{2}(?![0-9a-f])/i],
@@ -209,24 +209,24 @@ const RULES: readonly Rule[] = [
   [has(DASH), 'ipv6', /ipv6-literal\.net|[0-9a-f]--(?:[0-9a-f.]|$)|^--[0-9a-f]/i],
   [always, 'api-key', /[A-Za-z0-9_+/=-]{16,}/g, isOpaqueToken],
   // Five or more dotted numbers (01.23.45.67.89) or the NANP 415.555.2671: phone, not IPv4.
-  [digits(5, DOT), 'phone', /(?<![\d.])\d{1,4}(?:\.\d{1,4}){4,}(?![\d.])|(?<![\d.])\d{3}\.\d{3}\.\d{4}(?!\.?\d)/],
+  [minDigits(5, DOT), 'phone', /(?<![\d.])\d{1,4}(?:\.\d{1,4}){4,}(?![\d.])|(?<![\d.])\d{3}\.\d{3}\.\d{4}(?!\.?\d)/],
   // IPv4 in every inet_aton notation: dotted decimal/octal/hex, one integer, dashed `ip-10-0-0-1`.
   [
-    digits(4, DOT),
+    minDigits(4, DOT),
     'ipv4',
     /(?<![\dx])(?:0x[0-9a-f]{1,2}|\d{1,4})\.(?:0x[0-9a-f]{1,2}|\d{1,4})\.(?:0x[0-9a-f]{1,2}|\d{1,4})\.(?:0x[0-9a-f]{1,2}|\d{1,4})(?![\d])/i,
     (m) => m[0].split('.').every(isOctet),
   ],
-  [digits(4), 'ipv4', /(?<!\d)\d{1,3}([-_ ,])\d{1,3}\1\d{1,3}\1\d{1,3}(?!\d)/],
-  [digits(1), 'ipv4', /(?<![\w.])\d{8,12}(?![\w.])|(?<!\d)0x[0-9a-f]{6,8}(?![0-9a-f])/gi, (m) => isIpv4Integer(m[0])],
-  [digits(1, DOT), 'ipv4', /(?<![\w.])(?:0x[0-9a-f]{1,8}|\d{1,10})(?:\.(?:0x[0-9a-f]{1,8}|\d{1,10})){1,2}(?![\w.])/i, (m) => /0x/i.test(m[0])],
+  [minDigits(4), 'ipv4', /(?<!\d)\d{1,3}([-_ ,])\d{1,3}\1\d{1,3}\1\d{1,3}(?!\d)/],
+  [minDigits(1), 'ipv4', /(?<![\w.])\d{8,12}(?![\w.])|(?<!\d)0x[0-9a-f]{6,8}(?![0-9a-f])/gi, (m) => isIpv4Integer(m[0])],
+  [minDigits(1, DOT), 'ipv4', /(?<![\w.])(?:0x[0-9a-f]{1,8}|\d{1,10})(?:\.(?:0x[0-9a-f]{1,8}|\d{1,10})){1,2}(?![\w.])/i, (m) => /0x/i.test(m[0])],
   // International (+… or 00…), national ((415) 555-2671, 020 7946 0958), local (555-0199): seven or
   // more digits in groups. Dots are left to the two shapes above so versions (2026.12.15) pass.
-  [digits(7), 'phone', /\+[\s(]{0,2}\d(?:[\s().\-/]{0,3}\d){6,}|(?<!\d)\d(?:[\s()\-/]{0,3}\d){6,}/],
-  [digits(2), 'phone', /(?<![A-Za-z0-9])1?[\s.-]?\(?8(?:00|33|44|55|66|77|88)\)?[\s.-]?[A-Z0-9]{3}[\s.-]?[A-Z0-9]{4}/],
+  [minDigits(7), 'phone', /\+[\s(]{0,2}\d(?:[\s().\-/]{0,3}\d){6,}|(?<!\d)\d(?:[\s()\-/]{0,3}\d){6,}/],
+  [minDigits(2), 'phone', /(?<![A-Za-z0-9])1?[\s.-]?\(?8(?:00|33|44|55|66|77|88)\)?[\s.-]?[A-Z0-9]{3}[\s.-]?[A-Z0-9]{4}/],
   // Twelve hex digits, even glued to a word (mac001a2b3c4d5e): no word has a hex run that long.
   [
-    digits(1),
+    minDigits(1),
     'mac',
     /[0-9a-f]{12,}/gi,
     (m) => /\d/.test(m[0]) && /[a-f]/i.test(m[0]),
@@ -283,8 +283,9 @@ function matchRules(value: string): ScrubReason | undefined {
     }
   }
   if (DEFANGED_HINT.test(value)) {
+    // Each replacement shortens the text, so this recursion ends.
     const refanged = value.replace(DEFANGED, (m, a?: string, b?: string) => refang(m, a ?? b ?? ''));
-    const reason = matchRules(refanged);
+    const reason = refanged === value ? undefined : matchRules(refanged);
     if (reason !== undefined) return reason;
   }
   if (/[_*#-](?:at|dot)[_*#-]/i.test(value)) {

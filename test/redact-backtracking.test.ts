@@ -24,6 +24,8 @@ const pathological = UNITS.flatMap((unit) => {
   const run = unit.repeat(Math.ceil(MAX_VALUE_LENGTH / unit.length)).slice(0, MAX_VALUE_LENGTH);
   return [run, `${run.slice(0, -1)}!`, `!${run.slice(1)}`, `${run.slice(0, -2)}@x`, `${run.slice(0, -1)}\u0000`];
 });
+// Nested defanging: each level is read again after the one outside it.
+pathological.push(`${'['.repeat(31)}at${']'.repeat(31)}`, `${'( '.repeat(15)}.${' )'.repeat(15)}x`, ` at ${' dot '.repeat(12)}`);
 
 describe('scrubbers: no catastrophic backtracking', () => {
   it(`${pathological.length} pathological 64-character inputs each take < ${BOUND_MS} ms of CPU`, () => {
