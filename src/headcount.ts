@@ -7,10 +7,12 @@ import { fs, nodeModule, os, path } from './builtins.ts';
 import { catalogFingerprint, NAME_PATTERN, type Catalog } from './catalog.ts';
 import { envPrefixFor, resolveSettings, variableNames, type CiInfo, type Env, type Settings } from './config.ts';
 import { SERVICE_NAME_PATTERN } from './patterns.ts';
+import { normaliseVersion } from './environment.ts';
 import { readPreference } from './local.ts';
 import type { Active, Preview, SendOutcome, Status } from './active.ts';
 import { DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.ts';
 import type { InstallState, StateStore } from './store.ts';
+import { errorWord } from './words.ts';
 
 /** Host facts a simulated install reports instead of this machine's. */
 export interface SimulatedHost {
@@ -220,7 +222,7 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
     active ??= import('./active.ts')
       .then((m) => m.createActive(o, settings, featureIndex, counts))
       .catch((error: unknown) => {
-        o.log(`telemetry could not start (${(error as Error).name}); it stays off for this run`);
+        o.log(`telemetry could not start (${errorWord(error)}); it stays off for this run`);
         return undefined;
       });
     return active;
@@ -275,8 +277,12 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
 
 /** The stored install state, read only (an id may outlive consent until an explicit opt-out). */
 async function storedState(o: ResolvedOptions): Promise<InstallState | undefined> {
-  const { FileStateStore } = await import('./store.ts');
-  return (o.store ?? new FileStateStore(o.stateDir)).read().catch(() => undefined);
+  const { FileStateStore, parseState } = await import('./store.ts');
+  const store = o.store ?? new FileStateStore(o.stateDir);
+  // A product's store may return anything: only a valid state is shown.
+  return Promise.resolve()
+    .then(() => store.read())
+    .then(parseState, () => undefined);
 }
 
 /** Status while off, built without loading the active part. */
@@ -285,7 +291,7 @@ function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState |
     enabled: false,
     reason: settings.reason,
     product: o.product,
-    version: o.version,
+    version: normaliseVersion(o.version),
     endpoint: undefined,
     debug: false,
     stateDir: o.stateDir,
@@ -295,6 +301,8 @@ function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState |
     idCreatedAt: state?.idCreatedAt,
     lastSentAt: state?.lastSentAt,
     nextSendAt: undefined,
+    nextSendNote: undefined,
+    notes: [],
     redactions: { total: 0, entries: [] },
     lastResult: undefined,
     variables: variableNames(o.envPrefix),
