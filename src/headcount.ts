@@ -7,12 +7,10 @@ import { fs, nodeModule, os, path } from './builtins.ts';
 import { catalogFingerprint, NAME_PATTERN, type Catalog } from './catalog.ts';
 import { envPrefixFor, resolveSettings, variableNames, type CiInfo, type Env, type Settings } from './config.ts';
 import { SERVICE_NAME_PATTERN } from './patterns.ts';
-import { normaliseVersion } from './environment.ts';
 import { readPreference } from './local.ts';
 import type { Active, Preview, SendOutcome, Status } from './active.ts';
 import { DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.ts';
 import type { InstallState, StateStore } from './store.ts';
-import { errorWord } from './words.ts';
 
 /** Host facts a simulated install reports instead of this machine's. */
 export interface SimulatedHost {
@@ -221,8 +219,9 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
   const activate = (): Promise<Active | undefined> => {
     active ??= import('./active.ts')
       .then((m) => m.createActive(o, settings, featureIndex, counts))
-      .catch((error: unknown) => {
-        o.log(`telemetry could not start (${errorWord(error)}); it stays off for this run`);
+      .catch(() => {
+        // Fixed words: the error may come from anywhere (a failed import, the host's store).
+        o.log('telemetry could not start; it stays off for this run');
         return undefined;
       });
     return active;
@@ -255,7 +254,8 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
       const a = await inactive();
       if (a !== undefined) return a.status();
       // Answered here: importing active.ts would load the sender's active part before consent.
-      return offStatus(o, settings, await storedState(o));
+      const { normaliseVersion } = await import('./environment.ts');
+      return offStatus(o, settings, await storedState(o), normaliseVersion(o.version));
     },
     async preview() {
       const m = await import('./active.ts');
@@ -286,12 +286,12 @@ async function storedState(o: ResolvedOptions): Promise<InstallState | undefined
 }
 
 /** Status while off, built without loading the active part. */
-function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState | undefined): Status {
+function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState | undefined, version: string | undefined): Status {
   return {
     enabled: false,
     reason: settings.reason,
     product: o.product,
-    version: normaliseVersion(o.version),
+    version,
     endpoint: undefined,
     debug: false,
     stateDir: o.stateDir,

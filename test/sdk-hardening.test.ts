@@ -142,6 +142,16 @@ describe('finding: warnings echoed values from errors and stores', () => {
     await h.shutdown();
   });
 
+  it('control: an OS error code from the platform list is named', async () => {
+    const lines: string[] = [];
+    const eacces = () => Promise.reject(Object.assign(new Error('x'), { code: 'EACCES' }));
+    const store: StateStore = { read: eacces, compareAndSet: eacces, clear: () => Promise.resolve() };
+    const h = createHeadcount(onOptions(server.url, { log: (l) => lines.push(l), store }));
+    expect((await h.sendNow()).sent).toBe(true);
+    expect(lines).toContain('state could not be read (EACCES); using an in-memory install id for this run');
+    await h.shutdown();
+  });
+
   it("a product's store returning junk: it is neither used nor shown", async () => {
     const junk = { installId: SECRET, idCreatedAt: 1 };
     const store = { read: () => Promise.resolve(junk), compareAndSet: () => Promise.resolve(true), clear: () => Promise.resolve() } as unknown as StateStore;
