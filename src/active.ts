@@ -602,6 +602,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     const delay = Math.max(wanted, holdUntil - o.now());
     nextSendAt = o.now() + delay;
     timer = unrefTimer(() => {
+      nextSendAt = undefined;
       void run(false).then((outcome) => {
         const now = o.now();
         const lastSentAt = checkTimes(known, now).lastSentAt;
@@ -622,7 +623,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
   const nextSendFor = (last: number | undefined, newest: LedgerEntry | undefined): { at: number | undefined; note: string | undefined } => {
     if (unauthorized) return { at: undefined, note: 'none: the collector refused the token; restart the product to try again' };
     if (stopped) return { at: undefined, note: 'none: shut down' };
-    if (running) return { at: nextSendAt, note: nextSendAt === undefined ? 'being scheduled' : undefined };
+    if (running) return { at: nextSendAt, note: nextSendAt === undefined ? 'now: a heartbeat is in progress or being scheduled' : undefined };
     const base = last === undefined ? undefined : last + s.intervalMs;
     const refused = newest !== undefined && (newest.status === 401 || newest.status === 403);
     const when = base === undefined ? 'within a minute of the product starting' : `from ${new Date(base).toISOString()}`;
