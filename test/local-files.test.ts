@@ -257,3 +257,52 @@ describe('the state file stays readable by the owner only (control)', () => {
     await h.shutdown();
   });
 });
+
+describe('ledger lines are validated field by field', () => {
+  const good = { time: '2026-05-01T09:00:00.000Z', signal: 'metrics', bytes: 120, sha256: 'c'.repeat(64), status: 200 };
+  it('a line as Headcount writes it is kept, with its optional fields', async () => {
+    const { parseLedgerLine } = await import('../src/local.ts');
+    expect(parseLedgerLine(JSON.stringify(good))).toEqual(good);
+    expect(parseLedgerLine(JSON.stringify({ ...good, redacted: 2, retryAfterMs: 5000 }))).toEqual({ ...good, redacted: 2, retryAfterMs: 5000 });
+  });
+  it.each([
+    ['time', { time: 'alice@example.com' }],
+    ['signal', { signal: 'traces' }],
+    ['bytes', { bytes: -1 }],
+    ['bytes', { bytes: 1.5 }],
+    ['sha256', { sha256: 'C'.repeat(64) }],
+    ['status', { status: 1000 }],
+    ['status', { status: '200' }],
+    ['redacted', { redacted: -2 }],
+    ['retryAfterMs', { retryAfterMs: 'soon' }],
+  ])('a bad %s drops the line', async (_field, patch) => {
+    const { parseLedgerLine } = await import('../src/local.ts');
+    expect(parseLedgerLine(JSON.stringify({ ...good, ...patch }))).toBeUndefined();
+  });
+  it('junk, null and over-long lines are dropped', async () => {
+    const { parseLedgerLine } = await import('../src/local.ts');
+    for (const line of ['not json', 'null', '42', JSON.stringify({ ...good, pad: 'x'.repeat(600) })]) expect(parseLedgerLine(line)).toBeUndefined();
+  });
+});
+
+describe('pending days are trimmed to the newest 31', () => {
+  it('trimDays keeps the newest days in one pass', async () => {
+    const { trimDays } = await import('../src/local.ts');
+    const counts = new Map(Array.from({ length: 100 }, (_, i) => [i * DAY, new Map([['export_csv', 1]])]));
+    trimDays(counts);
+    expect([...counts.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 31 }, (_, i) => (69 + i) * DAY));
+  });
+});
+
+describe('error words', () => {
+  it('name built-in error classes and platform errno codes only', async () => {
+    const { errnoWord, errorWord } = await import('../src/words.ts');
+    expect(errorWord(new TypeError('x'))).toBe('TypeError');
+    expect(errorWord(Object.assign(new Error('x'), { name: 'hunter2' }))).toBe('an error');
+    expect(errorWord(null)).toBe('an error');
+    expect(errnoWord({ code: 'ENOSPC' })).toBe('ENOSPC');
+    expect(errnoWord({ code: 'EHUNTER2' })).toBe('error');
+    expect(errnoWord({ code: 'toString' })).toBe('error');
+    expect(errnoWord(undefined)).toBe('error');
+  });
+});
