@@ -104,20 +104,19 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
         // and the stored last-sent time.
         const ledger = await readLedger(o.stateDir);
         const redactedInSends = ledger.reduce((n, e) => n + (typeof e.redacted === 'number' ? e.redacted : 0), 0);
-        const nextSend = status.nextSendAt ?? (status.enabled && status.lastSentAt !== undefined ? status.lastSentAt + o.scheduleOptions.intervalMs : undefined);
         if (json) {
-          io.out(JSON.stringify({ ...status, nextSendAt: nextSend, redactedInRecordedSends: redactedInSends }, null, 2));
+          io.out(JSON.stringify({ ...status, redactedInRecordedSends: redactedInSends }, null, 2));
           return 0;
         }
         io.out(
           [
             `telemetry: ${status.enabled ? 'ON' : 'off'} (${status.reason})`,
-            `product:   ${status.product} ${status.version}`,
+            `product:   ${status.product} ${status.version ?? '(version not sent: not x.y.z)'}`,
             `endpoint:  ${status.endpoint ?? '-'}${status.debug ? ' (debug: printing instead of sending)' : ''}`,
             `install:   ${status.installId ?? '(none)'}${status.idCreatedAt ? ` since ${fmtTime(status.idCreatedAt)}` : ''}`,
-            `last send: ${fmtTime(status.lastSentAt)}`,
-            `next send: ${status.nextSendAt !== undefined ? fmtTime(nextSend) : nextSend !== undefined ? `${fmtTime(nextSend)} or up to an hour later (24 h after the last send)` : '-'}`,
-            `state:     ${status.stateDir} (${status.store}${status.storeNote ? `: ${status.storeNote}` : ''})`,
+            `last send: ${fmtTime(status.lastSentAt)}${status.lastResult === undefined ? '' : `, result: ${status.lastResult}`}`,
+            `next send: ${status.nextSendAt === undefined ? (status.nextSendNote ?? '-') : `${fmtTime(status.nextSendAt)}${status.nextSendNote === undefined ? '' : ` ${status.nextSendNote}`}`}`,
+            `state:     ${status.stateDir} (${status.store}${status.storeNote ? `: ${status.storeNote}` : ''})${status.notes.map((n) => `\n  note: ${n}`).join('')}`,
             `redacted:  ${redactedInSends} attribute(s) in the ${ledger.length} recorded send(s)${status.redactions.entries.map((e) => `\n  ${e.where} ${e.key}: ${e.reason} ×${e.count}`).join('')}`,
             `catalog:   ${catalogFingerprint(o.catalog)} (consent to exactly this list: ${status.variables.accept}=${catalogFingerprint(o.catalog)})`,
             `switch off: ${status.variables.disabled}=1 (or ${status.variables.doNotTrack}=1)`,

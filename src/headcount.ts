@@ -219,8 +219,9 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
   const activate = (): Promise<Active | undefined> => {
     active ??= import('./active.ts')
       .then((m) => m.createActive(o, settings, featureIndex, counts))
-      .catch((error: unknown) => {
-        o.log(`telemetry could not start (${(error as Error).name}); it stays off for this run`);
+      .catch(() => {
+        // Fixed words: the error may come from anywhere (a failed import, the host's store).
+        o.log('telemetry could not start; it stays off for this run');
         return undefined;
       });
     return active;
@@ -253,7 +254,8 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
       const a = await inactive();
       if (a !== undefined) return a.status();
       // Answered here: importing active.ts would load the sender's active part before consent.
-      return offStatus(o, settings, await storedState(o));
+      const { normaliseVersion } = await import('./environment.ts');
+      return offStatus(o, settings, await storedState(o), normaliseVersion(o.version));
     },
     async preview() {
       const m = await import('./active.ts');
@@ -275,17 +277,21 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
 
 /** The stored install state, read only (an id may outlive consent until an explicit opt-out). */
 async function storedState(o: ResolvedOptions): Promise<InstallState | undefined> {
-  const { FileStateStore } = await import('./store.ts');
-  return (o.store ?? new FileStateStore(o.stateDir)).read().catch(() => undefined);
+  const { FileStateStore, parseState } = await import('./store.ts');
+  const store = o.store ?? new FileStateStore(o.stateDir);
+  // A product's store may return anything: only a valid state is shown.
+  return Promise.resolve()
+    .then(() => store.read())
+    .then(parseState, () => undefined);
 }
 
 /** Status while off, built without loading the active part. */
-function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState | undefined): Status {
+function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState | undefined, version: string | undefined): Status {
   return {
     enabled: false,
     reason: settings.reason,
     product: o.product,
-    version: o.version,
+    version,
     endpoint: undefined,
     debug: false,
     stateDir: o.stateDir,
@@ -295,6 +301,8 @@ function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState |
     idCreatedAt: state?.idCreatedAt,
     lastSentAt: state?.lastSentAt,
     nextSendAt: undefined,
+    nextSendNote: undefined,
+    notes: [],
     redactions: { total: 0, entries: [] },
     lastResult: undefined,
     variables: variableNames(o.envPrefix),
