@@ -46,7 +46,8 @@ describe('resource attributes become data point attributes (no target_info)', ()
   it('transform/labels copies every allow-listed resource key but job/instance, after the gates, in both metrics pipelines', async () => {
     const config = parseYaml(await readFile(collectorConfig, 'utf8')) as Otelcol;
     const resourceStatements = config.processors['transform/sanitize']?.metric_statements?.find((s) => s.context === 'resource')?.statements ?? [];
-    const allowed = JSON.parse(/^keep_keys\(resource\.attributes, (\[.*\])\)$/.exec(resourceStatements[0] ?? '')?.[1] ?? '[]') as string[];
+    // The first resource statement rebuilds the attributes from the allowed keys.
+    const allowed = [...(resourceStatements[0] ?? '').matchAll(/"([a-z.]+)": resource\.attributes\["\1"\]/g)].map((m) => m[1] ?? '');
     expect(allowed).toContain('service.version');
     const identifying = ['service.name', 'service.instance.id'];
     const moved = allowed.filter((k) => !identifying.includes(k));
@@ -77,7 +78,7 @@ describe.skipIf(!bins.ok)('otelcol validate', () => {
       const { stderr } = await run(bins.collector, ['validate', `--config=${collectorConfig}`], { env });
       expect(stderr).not.toMatch(/error/i);
       await run(bins.collector, ['validate', `--config=${collectorConfig}`], {
-        env: { ...env, HEADCOUNT_FEATURE_NAMES: 'export|import', HEADCOUNT_BATCH_TIMEOUT: '200ms' },
+        env: { ...env, HEADCOUNT_FEATURE_NAMES: '["export","import"]', HEADCOUNT_BATCH_TIMEOUT: '200ms' },
       });
     });
   });
