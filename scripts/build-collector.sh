@@ -4,9 +4,9 @@
 #
 # Cached by content: the output lives in .cache/otelcol/<hash>/otelcol-headcount, where <hash>
 # covers builder.yaml, the builder version and the Go toolchain. A second run with the same
-# inputs does no work. Progress goes to stderr: `go: downloading` lines, a `compiling N packages;
-# then linking <main package>` line, then one line per compiled package (`go build -v`). The last
-# line printed on stdout is the binary's absolute path.
+# inputs does no work. Progress goes to stderr: `build-collector: step: ...` lines, `go: downloading`
+# lines, a `compiling N packages; then linking <main package>` line, then one line per compiled
+# package (`go build -v`). The last line printed on stdout is the binary's absolute path.
 #
 # Usage: scripts/build-collector.sh            (or: npm run build:collector)
 # Env:   HEADCOUNT_CACHE_DIR  cache root [<repo>/.cache]
@@ -48,9 +48,9 @@ fi
 builder_dir="$cache/tools/builder-$BUILDER_VERSION"
 builder="$builder_dir/builder"
 if [[ ! -x "$builder" ]]; then
-  echo "build-collector: installing builder $BUILDER_VERSION into $builder_dir" >&2
+  echo "build-collector: step: installing the builder $BUILDER_VERSION" >&2
   mkdir -p "$builder_dir"
-  GOBIN="$builder_dir" CGO_ENABLED=0 go install "go.opentelemetry.io/collector/cmd/builder@$BUILDER_VERSION" >&2 \
+  GOBIN="$builder_dir" CGO_ENABLED=0 go install -v "go.opentelemetry.io/collector/cmd/builder@$BUILDER_VERSION" >&2 \
     || die "go install of the builder failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
 fi
 
@@ -59,7 +59,8 @@ rm -rf "$work"
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 
-echo "build-collector: generating the sources and downloading modules ($hash) with Go $go_version" >&2
+echo "build-collector: building $hash with Go $go_version" >&2
+echo "build-collector: step: generating sources, fetching modules (the builder is silent until done)" >&2
 start=$(date +%s)
 export CGO_ENABLED=0
 # output_path in builder.yaml is relative: the sources and binary go to $work/otelcol-headcount.

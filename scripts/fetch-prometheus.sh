@@ -21,8 +21,8 @@
 #
 # Cached by content: .cache/prometheus/<hash>/{prometheus,promtool}, <hash> over go.mod, go.sum,
 # the recipe version below and the Go toolchain. A second run does no work. Progress goes to
-# stderr: `go: downloading` lines, a `compiling N packages; then linking <main packages>` line,
-# then one line per compiled package (`go build -v`). The last line on stdout is the prometheus
+# stderr: `fetch-prometheus: step: ...` lines, `go: downloading` lines, a `compiling N packages;
+# then linking <main packages>` line, then one line per compiled package (`go build -v`). The last line on stdout is the prometheus
 # binary's absolute path; promtool sits next to it.
 #
 # Usage: scripts/fetch-prometheus.sh            (or: npm run build:prometheus)
@@ -60,14 +60,14 @@ if [[ -x "$bin" && -x "$out_dir/promtool" ]]; then
   exit 0
 fi
 
-echo "fetch-prometheus: building Prometheus $PROMETHEUS_VERSION and promtool ($hash) with Go $go_version" >&2
+echo "fetch-prometheus: building Prometheus $PROMETHEUS_VERSION and promtool, $hash with Go $go_version" >&2
 start=$(date +%s)
 work="$cache/prometheus/.work-$hash-$$"
 rm -rf "$work"
 mkdir -p "$work/cmd/prometheus" "$work/cmd/promtool" "$work/out"
 trap 'rm -rf "$work"' EXIT
 
-echo "fetch-prometheus: downloading github.com/prometheus/prometheus@$MODULE_VERSION" >&2
+echo "fetch-prometheus: step: fetching github.com/prometheus/prometheus@$MODULE_VERSION" >&2
 src="$(cd "$mod_dir" && go mod download -json "github.com/prometheus/prometheus@$MODULE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
 [[ -n "$src" && -f "$src/cmd/prometheus/main.go" ]] \
   || die "go mod download of github.com/prometheus/prometheus@$MODULE_VERSION failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
@@ -107,6 +107,7 @@ ldflags+=" -X github.com/prometheus/common/version.Branch=module-$MODULE_VERSION
 ldflags+=" -X github.com/prometheus/common/version.Revision=$MODULE_VERSION"
 export CGO_ENABLED=0
 # Resolving the package list downloads the modules the two commands need (`go: downloading` lines).
+echo "fetch-prometheus: step: fetching modules" >&2
 packages="$(cd "$work" && go list -mod=readonly -deps ./cmd/prometheus ./cmd/promtool | wc -l)" \
   || die "go list failed; see the output above (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
 mains="$(cd "$work" && go list -mod=readonly -f '{{.ImportPath}}' ./cmd/prometheus ./cmd/promtool | tr '\n' ' ')"

@@ -3,8 +3,8 @@
  * scripts, all at once. A second call is instant: the scripts hash their inputs and reuse .cache/.
  *
  * Each build is one entry of BUILDS: a script under scripts/ that takes a flock, reuses or builds,
- * prints its progress on stderr (`<script>: compiling N packages; then linking <main packages>`,
- * `go: downloading ...` and `go build -v` package lines) and the binary's absolute path as the
+ * prints its progress on stderr (`<script>: step: <what it does now>`, `go: downloading ...`,
+ * `<script>: compiling N packages; then linking <main packages>` and `go build -v` package lines) and the binary's absolute path as the
  * last line on stdout. `watchBuilds()` reports that progress; `formatBuilds()` renders it.
  *
  * Anything missing is a hard failure with the reason. Only a developer who sets
@@ -43,15 +43,20 @@ export interface MissingBinaries {
   readonly reason: string;
 }
 
-export type BuildPhase = 'starting' | 'downloading' | 'compiling' | 'linking' | 'built' | 'cached' | 'failed';
+export type BuildPhase = 'starting' | 'preparing' | 'compiling' | 'linking' | 'built' | 'cached' | 'failed';
 
 export interface BuildProgress {
   readonly name: BuildName;
   readonly startedAt: number;
   phase: BuildPhase;
+  /** What the script said it is doing while preparing (`installing the builder ...`). */
+  step: string | undefined;
   /** `go: downloading` lines so far. */
   downloaded: number;
-  /** Packages compiled so far (`go build -v` lines; packages found in the Go build cache are not listed). */
+  /**
+   * Packages compiled so far in this phase (`go build -v` lines; packages found in the Go build
+   * cache are not listed). Counted from zero again at the `compiling N packages` line.
+   */
   compiled: number;
   /** Packages the binaries depend on (an upper bound for `compiled`), once known. */
   total: number | undefined;
@@ -78,22 +83,28 @@ const PACKAGE_LINE = /^[\w.~-]+(?:\/[\w.~+-]+)*$/;
 /** Applies one stderr line of a build script to its progress; true when something changed. */
 export function applyBuildLine(p: BuildProgress, line: string, mains: Set<string>): boolean {
   let m: RegExpExecArray | null;
-  if ((m = /: compiling (\d+) packages; then linking (.+)$/.exec(line)) !== null) {
+  if ((m = /^[\w-]+: compiling (\d+) packages; then linking (.+)$/.exec(line)) !== null) {
     p.total = Number(m[1]);
+    p.compiled = 0;
     for (const main of m[2]!.trim().split(/\s+/)) mains.add(main);
     p.phase = 'compiling';
   } else if (line.startsWith('go: downloading ')) {
     p.downloaded++;
-    p.phase = 'downloading';
-  } else if (/: cached \(/.test(line)) {
+  } else if (/^[\w-]+: cached \(/.test(line)) {
     p.phase = 'cached';
-  } else if (/: built in \d+s/.test(line)) {
+  } else if (/^[\w-]+: built in \d+s/.test(line)) {
     p.phase = 'built';
-  } else if (p.phase === 'compiling' && PACKAGE_LINE.test(line)) {
+  } else if ((m = /^[\w-]+: step: (.+)$/.exec(line)) !== null) {
+    p.phase = 'preparing';
+    p.step = m[1];
+    p.compiled = 0;
+  } else if (PACKAGE_LINE.test(line)) {
     p.compiled++;
     p.last = line;
-    mains.delete(line);
-    if (mains.size === 0) p.phase = 'linking';
+    if (p.phase === 'compiling') {
+      mains.delete(line);
+      if (mains.size === 0) p.phase = 'linking';
+    }
   } else {
     return false;
   }
@@ -101,7 +112,7 @@ export function applyBuildLine(p: BuildProgress, line: string, mains: Set<string
 }
 
 async function script(name: BuildName, file: string): Promise<string> {
-  const p: BuildProgress = { name, startedAt: Date.now(), phase: 'starting', downloaded: 0, compiled: 0, total: undefined, last: undefined, endedAt: undefined };
+  const p: BuildProgress = { name, startedAt: Date.now(), phase: 'starting', step: undefined, downloaded: 0, compiled: 0, total: undefined, last: undefined, endedAt: undefined };
   progress.push(p);
   notify();
   const mains = new Set<string>();
@@ -187,11 +198,12 @@ const clock = (ms: number): string => {
 /** One build's state in a few words: `collector 3m05s compiling 412/1007 packages`. */
 export function formatBuild(p: BuildProgress, now = Date.now()): string {
   const took = clock((p.endedAt ?? now) - p.startedAt);
+  const downloads = p.downloaded > 0 ? `, ${p.downloaded} modules downloaded` : '';
   switch (p.phase) {
     case 'starting':
       return `${p.name} ${took} starting`;
-    case 'downloading':
-      return `${p.name} ${took} downloading modules (${p.downloaded})`;
+    case 'preparing':
+      return `${p.name} ${took} ${p.step ?? 'preparing'}${p.compiled > 0 ? `, ${p.compiled} packages compiled` : ''}${downloads}`;
     case 'compiling':
       return `${p.name} ${took} compiling ${p.compiled}/${p.total ?? '?'} packages`;
     case 'linking':
