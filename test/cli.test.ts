@@ -115,7 +115,7 @@ describe('generated privacy doc', () => {
   it('the committed examples/acme-app/collector.env (collector allow-list) is up to date', async () => {
     const r = await cli(['collector-env'], example);
     expect(readFileSync('examples/acme-app/collector.env', 'utf8')).toBe(r.out);
-    expect(r.out).toContain('HEADCOUNT_QUANTITY_NAMES=servers|users|checks_per_day');
+    expect(r.out).toContain("HEADCOUNT_QUANTITY_NAMES='servers|users|checks_per_day'");
   });
 
   it('lists every catalog entry with its purpose', () => {
