@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, normalize } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/version.ts';
 
@@ -47,6 +47,27 @@ describe('package', () => {
       h.start();
       console.log(h.settings.enabled, h.settings.reason);`], { env: { PATH: process.env['PATH'] }, encoding: 'utf8' });
     expect(out.trim()).toBe('false ACME_TELEMETRY_TOKEN is not set (telemetry is opt-in)');
+  });
+
+  it('on a Node older than engines (no process.getBuiltinModule): one line, off, no throw', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      delete process.getBuiltinModule;
+      const { createHeadcount, defineCatalog } = await import('./dist/index.js');
+      const h = createHeadcount({ product: 'acme', version: '1.0.0', endpoint: 'http://127.0.0.1:9', catalog: defineCatalog({ features: { export_csv: { purpose: 'Whether CSV export is used.' } } }) });
+      h.start();
+      h.feature('export_csv');
+      await h.shutdown();
+      console.log(h.settings.enabled, (await h.sendNow()).sent);`], { env: { PATH: process.env['PATH'], ACME_TELEMETRY_TOKEN: 'token-123456' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out.trim()).toBe('false false');
+  });
+
+  it('the older-Node line is a single line on stderr', () => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      delete process.getBuiltinModule;
+      const { createHeadcount, defineCatalog } = await import('./dist/index.js');
+      createHeadcount({ product: 'acme', version: '1.0.0', catalog: defineCatalog({}) }).start();`], { env: { PATH: process.env['PATH'] }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^\[headcount\] Node v[\d.]+ is older than this package supports \(\^20\.19\.0 \|\| >=22\.12\.0\); telemetry is off\n$/);
   });
 
   it('the published types reach only built-ins, runtime dependencies and each other (no dev dependency)', () => {
