@@ -146,7 +146,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     out(`The demo collector stamps what it receives ${lagMin} minutes in the past (one rule interval, so the\n`);
     out('  backfilled rules cover the whole simulated history): times here run that much behind the clock.\n');
     out(`A new install's first heartbeat leaves 5-60 s after start; it is in Prometheus at once, and in the\n`);
-    out(`  report and the dashboards after the next rule evaluation (every ${RULE_INTERVAL}, so within ~${RULE_INTERVAL} + ${lagMin} min).\n`);
+    out(`  report and the dashboards after the next recording-rule evaluation (every ${RULE_INTERVAL}, so within ${RULE_INTERVAL}).\n`);
     out(`Same report again${o.keep ? '' : ' (with --keep)'}: npm run report -- --prometheus ${stack.prometheus.url} --service ${app.product} --k ${o.k}\n`);
     if (o.keep) {
       out('\nRunning until Ctrl-C.\n');
