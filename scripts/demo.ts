@@ -76,7 +76,8 @@ async function loadApp(module: string | undefined): Promise<HeadcountOptions> {
 
 /**
  * Builds (or reuses) the binaries with visible progress: on a terminal one line redrawn every
- * second; otherwise a line whenever a build changes phase and every 30 s. Each line names the
+ * second; otherwise a line whenever a build enters a new step and all builds every 30 s; then one
+ * closing line (`collector built in 6m12s · prometheus cached`). Each line names the
  * binary, its elapsed time and its package count, which keeps growing while the Go tool works.
  */
 async function buildWithProgress(out: (text: string) => void, tty: boolean): Promise<void> {
@@ -87,8 +88,10 @@ async function buildWithProgress(out: (text: string) => void, tty: boolean): Pro
     builds = all;
     if (tty) return;
     for (const b of all) {
-      if (phases.get(b.name) === b.phase) continue;
-      phases.set(b.name, b.phase);
+      // Each new step once; the end state goes on the closing line.
+      const key = `${b.phase} ${b.step ?? ''}`;
+      if (phases.get(b.name) === key || ['starting', 'built', 'cached', 'failed'].includes(b.phase)) continue;
+      phases.set(b.name, key);
       out(`  ${formatBuild(b)}\n`);
     }
   });
@@ -98,7 +101,7 @@ async function buildWithProgress(out: (text: string) => void, tty: boolean): Pro
   } finally {
     clearInterval(timer);
     unwatch();
-    if (tty) out(`\r\x1b[K${line()}\n`);
+    out(`${tty ? '\r\x1b[K' : ''}${line()}\n`);
   }
 }
 

@@ -253,7 +253,7 @@ export function renderReport(r: InstallBaseReport, width = 80): string {
   const featureRows = s('feature_installs_per_day')?.rows;
   const uses = new Map((s('feature_events_per_day')?.rows ?? []).map((row) => [row.label, Math.round(row.value)]));
   const activeText = active24h === undefined ? 'no active-installs count' : `shares of the ${formatValue(Math.round(active24h), 'short')} installs active in 24 h`;
-  heading(`Features (the day before ${r.featureAt === undefined ? minute(r.at) : minute(r.featureAt)} UTC; ${activeText})`);
+  heading(`Features (the 24 h up to ${r.featureAt === undefined ? minute(r.at) : minute(r.featureAt)} UTC; ${activeText})`);
   if (featureRows !== undefined) {
     out.push(`    ${'feature'.padEnd(24)} ${'installs'.padStart(9)} ${'share'.padStart(8)}  ${'uses (estimate)'.padStart(15)}`);
     if (featureRows.length === 0) out.push(`    (no feature used by ${r.k} or more installs)`);

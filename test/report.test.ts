@@ -44,7 +44,7 @@ describe('renderReport', () => {
   const features = text.split(/^Features /m)[1]!.split('\n\n')[0]!;
 
   it('names the window and the denominator of the feature shares', () => {
-    expect(features).toMatch(/^\(the day before 2026-12-02 14:15 UTC; shares of the 269 installs active in 24 h\)$/m);
+    expect(features).toMatch(/^\(the 24 h up to 2026-12-02 14:15 UTC; shares of the 269 installs active in 24 h\)$/m);
   });
 
   it('prints whole installs and whole estimated uses, never halves', () => {
