@@ -8,6 +8,7 @@
  * `--app` names a module whose default export is the product's `HeadcountOptions`.
  */
 import { realpathSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,7 +37,7 @@ export const COMMANDS = {
   'reset-id': 'forget the install id; the next send uses a new one',
   last: 'the ledger of real sends: time, signal, bytes, sha256, HTTP status',
   'privacy-doc': 'the catalog as a Markdown table for the privacy notice',
-  'collector-env': "the collector's allow-list for this catalog, as an env file",
+  'collector-env': "the collector's allow-list for this catalog, as an env file (--out <file>: written atomically)",
   erase: 'erase <install-id> --prometheus <url> --key-file <file>: delete every series of one install (maintainers)',
 } as const;
 
@@ -77,13 +78,38 @@ function usage(): string {
   ].join('\n');
 }
 
+/**
+ * `KEY='value'` lines: read the same by docker compose's `env_file` and by a POSIX shell's `.`
+ * (an unquoted `|` would be a pipe there). Values are catalog names joined by `|`; anything that
+ * a single-quoted string cannot hold as-is is refused rather than escaped differently for each reader.
+ */
+export function envFileText(env: Readonly<Record<string, string>>): string {
+  const lines = Object.entries(env).map(([key, value]) => {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(key) || /['\n\r\\$`]/.test(value)) throw new Error(`${key}: cannot be written to an env file safely`);
+    return `${key}='${value}'`;
+  });
+  return ['# Generated from the catalog by `headcount collector-env`. Do not edit by hand.', ...lines, ''].join('\n');
+}
+
+/** Writes `text` to `file` through a temporary file and a rename: the file is whole or untouched. */
+export async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
 const fmtTime = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
 
 /** Runs one command for `options`. Returns the exit code; never throws. */
 export async function runCli(args: readonly string[], options: HeadcountOptions, io: CliIo = defaultIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
-    options: { json: { type: 'boolean', default: false }, app: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, app: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
     strict: false,
   });
@@ -170,9 +196,11 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
         io.out(renderPrivacyDoc({ product: o.product, catalog: o.catalog, envPrefix: o.envPrefix }));
         return 0;
       case 'collector-env': {
-        const env = collectorAllowListEnv([o.product], o.catalog);
-        // Single quotes: a shell (`set -a; . collector.env`) and docker compose both keep the JSON.
-        io.out(['# Generated from the catalog by `headcount collector-env`. Do not edit by hand.', ...Object.entries(env).map(([k, v]) => `${k}='${v}'`), ''].join('\n'));
+        const text = envFileText(collectorAllowListEnv([o.product], o.catalog));
+        if (typeof values.out === 'string') {
+          await writeAtomic(resolve(values.out), text);
+          io.out(`wrote ${values.out}`);
+        } else io.out(text);
         return 0;
       }
     }

@@ -205,6 +205,7 @@ export function resolveFor(options: ResolvedOptions): Settings {
  * (invalid product name, a catalog not made by `defineCatalog`).
  */
 export function createHeadcount(options: HeadcountOptions): Headcount {
+  if (typeof process.getBuiltinModule !== 'function') return unsupportedRuntime(options);
   const o = resolveOptions(options);
   const settings = acceptedCatalog(o, resolveFor(o));
   for (const w of settings.warnings) o.log(w);
@@ -272,6 +273,51 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
       const a = await active;
       await a?.shutdown(opts?.timeoutMs ?? 2_000);
     },
+  };
+}
+
+/**
+ * A Node older than package.json's `engines` (before 20.16 / 22.3 it lacks
+ * `process.getBuiltinModule`, through which this package reaches the file system and crypto):
+ * one line, then a handle that is off and does nothing, instead of a TypeError in the host.
+ */
+function unsupportedRuntime(options: HeadcountOptions): Headcount {
+  const reason = `Node ${process.version} is older than this package supports (^20.19.0 || >=22.12.0); telemetry is off`;
+  try {
+    (options.log ?? ((line: string) => process.stderr.write(`[headcount] ${line}\n`)))(reason);
+  } catch {
+    // A broken logger must not break the host.
+  }
+  const settings: Settings = { enabled: false, reason, endpoint: undefined, token: undefined, debug: false, optedOut: false, warnings: [] };
+  const status: Status = {
+    enabled: false,
+    reason,
+    product: options.product,
+    // Not checked against the version grammar here: shown as unknown rather than as given.
+    version: undefined,
+    endpoint: undefined,
+    debug: false,
+    stateDir: '',
+    store: options.store === undefined ? 'file' : 'custom',
+    storeNote: undefined,
+    installId: undefined,
+    idCreatedAt: undefined,
+    lastSentAt: undefined,
+    nextSendAt: undefined,
+    redactions: { total: 0, entries: [] },
+    lastResult: undefined,
+    nextSendNote: undefined,
+    notes: [],
+    variables: variableNames(options.envPrefix ?? envPrefixFor(options.product)),
+  };
+  return {
+    settings,
+    start: () => undefined,
+    feature: () => undefined,
+    status: () => Promise.resolve(status),
+    preview: () => Promise.resolve({ enabled: false, reason, requests: [] }),
+    sendNow: () => Promise.resolve({ sent: false, reason }),
+    shutdown: () => Promise.resolve(),
   };
 }
 
