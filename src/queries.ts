@@ -10,12 +10,15 @@
  *
  * Two layers:
  * - **Recording rules** (`recordingRules()`, written to collector-config/rules/ by
- *   `npm run dashboards`) read the raw heartbeats every RULE_INTERVAL and store small aggregates:
- *   installs per product and version for each window and class, per environment, per bucket of
- *   each quantity and flag. Answering from the raw history costs installs × days chunk reads per
- *   panel (seconds at 100k installs); the recorded series are a few hundred whatever the fleet
- *   size. Rules evaluate going forward only: a Prometheus that already holds history backfills
- *   them with `promtool tsdb create-blocks-from rules` (collector-config/README.md).
+ *   `npm run dashboards`) store small aggregates every RULE_INTERVAL: installs per product and
+ *   version for each window and class, per environment, per bucket of each quantity and flag.
+ *   Answering from the raw history costs installs × days chunk reads per panel (seconds at 100k
+ *   installs); the recorded series are a few hundred whatever the fleet size. The 30-day
+ *   questions (install classes) read per-install state that two rules carry from one evaluation
+ *   to the next (see "Carried per-install state"), so an evaluation reads at most 7 days of raw
+ *   history whatever the retention. Rules evaluate going forward only: a Prometheus that already
+ *   holds history backfills them with `promtool tsdb create-blocks-from rules` and
+ *   `backfillRulesFile()` (collector-config/README.md).
  * - **Panel queries** (`expr`) read the values of the newest complete evaluation (`rec()`) and
  *   sum them for the chosen product, versions and groups; features read their small counter raw.
  *
