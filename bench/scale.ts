@@ -154,11 +154,15 @@ async function backfillState(at: number): Promise<void> {
   for (const block of (await readdir(blocks)).sort()) await rename(join(blocks, block), join(stack.prometheus.dataDir, block));
   const expected = carryS / (durationMs(RULE_INTERVAL) / 1000);
   for (const deadline = Date.now() + 120_000; ; await sleep(500)) {
-    const query = `count_over_time({__name__=~"${RECORDED.lastSeen}|${RECORDED.previousSeen}", instance=""}[${STATE_CARRY}])`;
-    const r = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query, time: String(at) });
+    const counts = await Promise.all(
+      [RECORDED.lastSeen, RECORDED.previousSeen].map(async (m) => {
+        const r = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: `count_over_time(${m}{instance=""}[${STATE_CARRY}])`, time: String(at) });
+        return Number(r.result[0]?.value[1] ?? 0);
+      }),
+    );
     // promtool may leave out the evaluation at --end itself (the 1-day backfill has it).
-    if (r.result.length === 2 && r.result.every((x) => Number(x.value[1]) >= expected - 1)) return;
-    if (Date.now() > deadline) throw new Error(`state blocks not loaded: ${JSON.stringify(r.result)}`);
+    if (counts.every((n) => n >= expected - 1)) return;
+    if (Date.now() > deadline) throw new Error(`state blocks not loaded: ${counts.join(', ')} of ${expected} evaluations`);
   }
 }
 
