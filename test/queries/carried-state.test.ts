@@ -125,7 +125,7 @@ describe.skipIf(!bins.ok)('carried per-install state gives the raw definitions\'
       [RECORDED.active('30d'), RECORDED.established, RECORDED.oneOff, RECORDED.new, RECORDED.stopped, RECORDED.firstSeen].sort(),
     );
     const carryS = Number(/^(\d+)h$/.exec(STATE_CARRY)![1]) * HOUR;
-    const stepsH = [2.9, 1.5, 2.75, 0.25, 2.6];
+    const stepsH = [2.9, 2.5, 2.75, 0.25, 2.6, 2.8];
     expect(Math.max(...stepsH) * HOUR).toBeLessThan(carryS);
     const seen: Record<string, number> = {};
     let steps = 0;
@@ -135,9 +135,11 @@ describe.skipIf(!bins.ok)('carried per-install state gives the raw definitions\'
     for (let t = t0 - 3 * HOUR, i = 0; t <= end; t += stepsH[i % stepsH.length]! * HOUR, i++) {
       // The rule manager: rules in file order, each result stored at t before the next rule.
       for (const rule of stateRules) {
-        const raw = await evaluate(rule.raw, t);
-        const live = i === 0 ? raw : await evaluate(rule.expr, t);
-        if (i > 0) expect(table(live), `${rule.record} at day ${((t - t0) / DAY).toFixed(2)}`).toEqual(table(raw));
+        // The raw state (30 day windows) is the costliest query here: checked every 3rd step;
+        // every class that reads the state is checked at every step below.
+        const raw = i % 3 === 0 ? await evaluate(rule.raw, t) : undefined;
+        const live = i === 0 ? raw! : await evaluate(rule.expr, t);
+        if (i > 0 && raw !== undefined) expect(table(live), `${rule.record} at day ${((t - t0) / DAY).toFixed(2)}`).toEqual(table(raw));
         await remoteWrite(prometheus.url, live.map((s) => ({ labels: { ...s.metric, __name__: rule.record }, value: Number(s.value[1]), timestampMs: Math.round(t * 1000) })));
       }
       for (const rule of readers) {
@@ -152,7 +154,7 @@ describe.skipIf(!bins.ok)('carried per-install state gives the raw definitions\'
     expect(steps).toBeGreaterThan(300);
     // Not vacuous: every class held installs at some step.
     for (const rule of readers) expect(seen[rule.record], rule.record).toBeGreaterThan(0);
-  }, 1_200_000);
+  }, 1_800_000);
 
   it('a failed state rule gives the readers no data, never false zeros; a gap longer than STATE_CARRY stops the state', async () => {
     // Nothing was written at this instant (10 min after the last evaluation, beyond the 5 min
