@@ -19,15 +19,18 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** The feature flags the shipped Prometheus runs with. */
+export const SHIPPED_FEATURES: readonly string[] = ['created-timestamp-zero-ingestion', 'promql-experimental-functions'];
+
 /** The flags the shipped Prometheus runs with (collector-config/prometheus.yml lists them). */
-export function prometheusFlags(dataDir: string, port: number, configFile = prometheusConfig): string[] {
+export function prometheusFlags(dataDir: string, port: number, configFile = prometheusConfig, features = SHIPPED_FEATURES): string[] {
   return [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDir}`,
     '--storage.tsdb.retention.time=90d',
     '--web.enable-otlp-receiver',
     '--web.enable-admin-api',
-    '--enable-feature=created-timestamp-zero-ingestion,promql-experimental-functions',
+    `--enable-feature=${features.join(',')}`,
     `--web.listen-address=127.0.0.1:${port}`,
   ];
 }
@@ -102,6 +105,8 @@ export interface PrometheusOptions {
   readonly configFile?: string;
   /** Flags added to the shipped set. */
   readonly extraFlags?: readonly string[];
+  /** `--enable-feature` list instead of SHIPPED_FEATURES (e.g. without created-timestamp zeros, as Cortex). */
+  readonly features?: readonly string[];
   /** Data directory (default: a new temp dir). */
   readonly dataDir?: string;
 }
@@ -128,7 +133,7 @@ export async function startPrometheus(binary: string, options: PrometheusOptions
     url,
     dataDir,
     async start() {
-      proc = launch(binary, [...prometheusFlags(dataDir, port, options.configFile), ...(options.extraFlags ?? [])], { PATH: process.env['PATH'] ?? '' });
+      proc = launch(binary, [...prometheusFlags(dataDir, port, options.configFile, options.features), ...(options.extraFlags ?? [])], { PATH: process.env['PATH'] ?? '' });
       const current = proc;
       current.child.on('exit', () => output.push(...current.output));
       await waitHealthy(`${url}/-/ready`, current, 'Prometheus');

@@ -201,7 +201,9 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     ], IDENTITY_KEYS);
     expect((await postOtlp(c().url, '/v1/logs', proto, { token: TOKEN })).status).toBe(200);
 
-    const counters = await p().waitFor(`headcount_feature_install_days_total{job="${product}"} >= 2`, 1);
+    // One counter sample per collector batch (the two requests may be two batches): summed.
+    await p().waitFor(`sum_over_time(headcount_feature_install_days_total{job="${product}"}[1h]) >= 2`, 1);
+    const counters = await p().query(`headcount_feature_install_days_total{job="${product}"}`);
     expect(counters).toHaveLength(1);
     expect(counters[0]?.metric).toEqual({
       __name__: 'headcount_feature_install_days_total',
@@ -211,7 +213,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
       feature_name: 'export',
       feature_uses: '1-9',
     });
-    expect(counters[0]?.value[1]).toBe('2');
+    expect((await p().query(`sum(sum_over_time(headcount_feature_install_days_total{job="${product}"}[1h]))`))[0]?.value[1]).toBe('2');
     // no per-install series for feature counts, no raw logs
     expect(await p().query(`{job="${product}", instance!=""}`)).toEqual([]);
     assertClean(await p().allSeries());
