@@ -37,21 +37,28 @@ export const COMMANDS = {
   last: 'the ledger of real sends: time, signal, bytes, sha256, HTTP status',
   'privacy-doc': 'the catalog as a Markdown table for the privacy notice',
   'collector-env': "the collector's allow-list for this catalog, as an env file",
-  erase: 'erase <install-id> --prometheus <url>: delete every series of one install (maintainers)',
+  erase: 'erase <install-id> --prometheus <url> [--tenant <id>] [--authorization <value>]: delete every series of one install (maintainers)',
 } as const;
 
 /** `headcount erase <install-id> --prometheus <url>`: needs no app options. */
 async function eraseCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: { prometheus: { type: 'string' } }, allowPositionals: true, strict: false });
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: { prometheus: { type: 'string' }, tenant: { type: 'string' }, authorization: { type: 'string' } },
+    allowPositionals: true,
+    strict: false,
+  });
   const id = positionals[1];
   const url = typeof values.prometheus === 'string' ? values.prometheus : process.env['HEADCOUNT_PROMETHEUS_URL'];
   if (id === undefined || url === undefined) {
-    io.err('usage: headcount erase <install-id> --prometheus <url>   (or HEADCOUNT_PROMETHEUS_URL)');
+    io.err('usage: headcount erase <install-id> --prometheus <url> [--tenant <id>] [--authorization <value>]   (or HEADCOUNT_PROMETHEUS_URL, HEADCOUNT_TENANT, HEADCOUNT_AUTHORIZATION)');
     return 2;
   }
   try {
     const { eraseInstall } = await import('./erase.ts');
-    const result = await eraseInstall(url, id);
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const auth = { tenant: str(values.tenant) ?? process.env['HEADCOUNT_TENANT'], authorization: str(values.authorization) ?? process.env['HEADCOUNT_AUTHORIZATION'] };
+    const result = await eraseInstall(url, id, { auth });
     io.out(`erased install ${id.toLowerCase()}: ${result.seriesDeleted} series deleted`);
     return 0;
   } catch (error) {
