@@ -52,6 +52,9 @@ export interface DemoStackOptions {
   /** Collector batch timeout (default 1s: a small fleet's day lands in one batch). */
   readonly batchTimeout?: string;
   readonly prometheusFlags?: readonly string[];
+  /** Collector overlays after otelcol.demo.yaml (e.g. a second exporter to Cortex) and their settings. */
+  readonly collectorOverlays?: readonly string[];
+  readonly collectorEnv?: Readonly<Record<string, string>>;
 }
 
 export interface RecordRulesOptions {
@@ -122,12 +125,13 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
     collector = await startCollector(bins.collector, {
       prometheusUrl: prometheus.url,
       tokens: [token],
-      overlays: [demoOverlay],
+      overlays: [demoOverlay, ...(o.collectorOverlays ?? [])],
       env: {
         ...fastCollectorEnv,
         HEADCOUNT_BATCH_TIMEOUT: o.batchTimeout ?? '1s',
         HEADCOUNT_DEMO_TIME_SHIFT_NS: shiftNs(0),
         ...collectorAllowListEnv([o.product], o.catalog),
+        ...o.collectorEnv,
       },
     });
   } catch (error) {
