@@ -145,7 +145,22 @@ async function metricValue(url: string, pattern: RegExp): Promise<number | undef
   }
 }
 
+/**
+ * Starts the cluster. Its 27 ports are picked free before the processes start; when another
+ * program takes one in between ("address already in use"), the whole cluster is started again
+ * on new ports (up to three times).
+ */
 export async function startCortex(binary: string, options: CortexOptions = {}): Promise<CortexCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binary, options);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(binary: string, options: CortexOptions): Promise<CortexCluster> {
   const tenant = options.tenant ?? 'headcount';
   const root = await mkdtemp(join(tmpdir(), 'headcount-cortex-'));
   const bucketDir = join(root, 'bucket');
