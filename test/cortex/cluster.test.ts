@@ -20,6 +20,7 @@ import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { cortexAvailable, cortexOverlay, startCortex, startHealthAgent, type CortexCluster, type HealthAgent } from '../../scripts/stack/cortex.ts';
 import { repoRoot } from '../../scripts/stack/binaries.ts';
 import { EXPORT_FAILED } from '../../src/backend.ts';
+import { eraseInstall } from '../../src/erase.ts';
 import { HEALTH, renderQuery } from '../../src/queries.ts';
 import { collectReport, prometheusApi, renderReport } from '../../src/report.ts';
 import { startCollector, stopAll, type Collector } from '../../scripts/stack/processes.ts';
@@ -79,6 +80,16 @@ describe.skipIf(!ready)('Cortex cluster behind the collector (otelcol.cortex.yam
     // Another tenant sees nothing of it.
     expect(await cluster.query('headcount_heartbeat', undefined, 'someone-else')).toEqual([]);
   }, 120_000);
+
+  it('erase on Cortex does what the engine allows: nothing per install, and says so (series left in place)', async () => {
+    const [hb] = await cluster.query('last_over_time(headcount_heartbeat{job="acme", service_version="1.4.0"}[1h])');
+    const id = hb?.metric['instance'];
+    expect(id).toBeDefined();
+    await expect(eraseInstall(cluster.promUrl, id!, { auth: { tenant: TENANT } })).rejects.toThrow(
+      new RegExp(`no per-series deletion \\(Prometheus POST /prometheus/api/v1/admin/tsdb/delete_series answered 404.*nothing was erased; 1 series of install ${id} remain`),
+    );
+    expect(await cluster.query(`last_over_time(headcount_heartbeat{instance="${id}"}[1h])`)).toHaveLength(1);
+  });
 
   it('refuses a write without the tenant header (401), so a misconfigured overlay fails loudly', async () => {
     const res = await postOtlp(cluster.distributorUrl, '/api/v1/otlp/v1/metrics', heartbeatProto(sdkResource(newInstallId()), [{}]));
