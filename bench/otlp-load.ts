@@ -53,15 +53,15 @@ const key = (plan: InstallPlan, day: number): string =>
     plan.flags,
   ]);
 
-/** The SDK's uncompressed heartbeat body for `plan` on `day`, with the placeholder install id. */
-async function render(o: FastLoadOptions, plan: InstallPlan, day: number): Promise<{ body: Buffer; at: number }> {
+/** The SDK's own uncompressed heartbeat body (its `preview()`) for `plan` on `day` with `installId`. */
+export async function sdkBody(o: Pick<FastLoadOptions, 'app' | 'endpoint' | 'token'>, plan: InstallPlan, day: number, installId: string): Promise<Buffer> {
   const vars = variableNames(envPrefixFor(o.app.product));
   const handle = createHeadcount({
     product: o.app.product,
     catalog: o.app.catalog,
     version: versionOn(plan, day),
     env: { [vars.token]: o.token, [vars.endpoint]: o.endpoint, [vars.force]: '1' },
-    store: new MemoryStateStore({ installId: PLACEHOLDER, idCreatedAt: Date.now() }),
+    store: new MemoryStateStore({ installId, idCreatedAt: Date.now() }),
     simulatedHost: plan.host,
     collect: () => ({ quantities: quantitiesOn(plan, day), flags: plan.flags }),
     log: () => undefined,
@@ -69,21 +69,39 @@ async function render(o: FastLoadOptions, plan: InstallPlan, day: number): Promi
   const preview = await handle.preview();
   const metrics = preview.requests.find((r) => r.signal === 'metrics');
   if (metrics === undefined) throw new Error(`no heartbeat in the SDK preview (${preview.reason})`);
-  const body = Buffer.from(metrics.body);
+  return Buffer.from(metrics.body);
+}
+
+export interface Template {
+  readonly body: Buffer;
+  /** Offset of the placeholder install id. */
+  readonly at: number;
+}
+
+/** The SDK body with the placeholder id, and where the id sits. */
+export async function template(o: Pick<FastLoadOptions, 'app' | 'endpoint' | 'token'>, plan: InstallPlan, day: number): Promise<Template> {
+  const body = await sdkBody(o, plan, day, PLACEHOLDER);
   const at = body.indexOf(PLACEHOLDER);
   if (at < 0 || body.indexOf(PLACEHOLDER, at + 1) >= 0) throw new Error('the install id must occur exactly once in the heartbeat body');
   return { body, at };
+}
+
+/** The template with `installId` written over the placeholder: the SDK's body for that install. */
+export function patched(t: Template, installId: string): Buffer {
+  const body = Buffer.from(t.body);
+  body.write(installId, t.at, 'latin1');
+  return body;
 }
 
 /** Sends the heartbeat of every install of `o.plan` alive on `day`, SDK bodies, one request each. */
 export async function fastLoad(o: FastLoadOptions, keepIds = false): Promise<FastLoadResult> {
   const day = o.day ?? o.plan.days - 1;
   const today = o.plan.installs.filter((p) => p.days.includes(day));
-  const templates = new Map<string, { body: Buffer; at: number }>();
+  const templates = new Map<string, Template>();
   const which: string[] = [];
   for (const plan of today) {
     const k = key(plan, day);
-    if (!templates.has(k)) templates.set(k, await render(o, plan, day));
+    if (!templates.has(k)) templates.set(k, await template(o, plan, day));
     which.push(k);
   }
   o.progress?.(`fast load: ${today.length} installs, ${templates.size} distinct SDK bodies`);
@@ -128,8 +146,7 @@ export async function fastLoad(o: FastLoadOptions, keepIds = false): Promise<Fas
       const i = next++;
       const t = templates.get(which[i]!)!;
       const id = randomUUID();
-      const body = Buffer.from(t.body);
-      body.write(id, t.at, 'latin1');
+      const body = patched(t, id);
       // The SDK's wire encoding (src/transport.ts encodeBody).
       let status = 0;
       for (let attempt = 0; attempt < 5 && status !== 200; attempt++) {
