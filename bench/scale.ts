@@ -18,6 +18,7 @@
  *   queries read the in-order head and compacted blocks, as production data stamped on receipt).
  *
  *   npm run bench:scale -- --installs 10000 --days 7 [--seed 42] [--concurrency 256] [--repeat 3] [--json out.json] [--keep]
+ *   npm run bench:scale -- --engine cortex [--fast] ...   (bench/scale-cortex.ts)
  *
  * --keep leaves the loaded stack running (Prometheus URL on stderr) until Ctrl-C, for experiments.
  */
@@ -34,6 +35,12 @@ import { planFleet } from '../src/simulate/fleet.ts';
 import { simulate } from '../src/simulate/run.ts';
 import { median, sleep } from './stats.ts';
 
+// `--engine cortex`: the same fleet on a multi-process Cortex cluster (bench/scale-cortex.ts).
+if (process.argv.includes('--engine') && process.argv[process.argv.indexOf('--engine') + 1] === 'cortex') {
+  await import('./scale-cortex.ts');
+  process.exit(0);
+}
+
 const { values: args } = parseArgs({
   options: {
     installs: { type: 'string', default: '10000' },
@@ -43,6 +50,7 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '3' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'prometheus' },
   },
   allowPositionals: true,
 });

@@ -38,7 +38,7 @@ export const COMMANDS = {
   last: 'the ledger of real sends: time, signal, bytes, sha256, HTTP status',
   'privacy-doc': 'the catalog as a Markdown table for the privacy notice',
   'collector-env': "the collector's allow-list for this catalog, as an env file (--out <file>: written atomically)",
-  erase: 'erase <install-id> --prometheus <url> --key-file <file>: delete every series of one install (maintainers)',
+  erase: 'erase <install-id> --prometheus <url> --key-file <file> [--tenant <id>] [--authorization <value>]: delete every series of one install (maintainers)',
 } as const;
 
 /**
@@ -46,17 +46,24 @@ export const COMMANDS = {
  * key file is the collector's pseudonym key: Prometheus holds only the id's keyed pseudonym.
  */
 async function eraseCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: { prometheus: { type: 'string' }, 'key-file': { type: 'string' } }, allowPositionals: true, strict: false });
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: { prometheus: { type: 'string' }, 'key-file': { type: 'string' }, tenant: { type: 'string' }, authorization: { type: 'string' } },
+    allowPositionals: true,
+    strict: false,
+  });
   const id = positionals[1];
   const url = typeof values.prometheus === 'string' ? values.prometheus : process.env['HEADCOUNT_PROMETHEUS_URL'];
   const keyFile = typeof values['key-file'] === 'string' ? values['key-file'] : process.env['HEADCOUNT_PSEUDONYM_KEY_FILE'];
   if (id === undefined || url === undefined || keyFile === undefined) {
-    io.err('usage: headcount erase <install-id> --prometheus <url> --key-file <collector pseudonym key>   (or HEADCOUNT_PROMETHEUS_URL, HEADCOUNT_PSEUDONYM_KEY_FILE)');
+    io.err('usage: headcount erase <install-id> --prometheus <url> --key-file <collector pseudonym key> [--tenant <id>] [--authorization <value>]   (or HEADCOUNT_PROMETHEUS_URL, HEADCOUNT_PSEUDONYM_KEY_FILE, HEADCOUNT_TENANT, HEADCOUNT_AUTHORIZATION)');
     return 2;
   }
   try {
     const { eraseInstall, readPseudonymKey } = await import('./erase.ts');
-    const result = await eraseInstall(url, id, await readPseudonymKey(keyFile));
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const auth = { tenant: str(values.tenant) ?? process.env['HEADCOUNT_TENANT'], authorization: str(values.authorization) ?? process.env['HEADCOUNT_AUTHORIZATION'] };
+    const result = await eraseInstall(url, id, await readPseudonymKey(keyFile), { auth });
     io.out(`erased install ${id.trim().toLowerCase()} (stored as ${result.pseudonym}): ${result.seriesDeleted} series deleted`);
     return 0;
   } catch (error) {

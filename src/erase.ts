@@ -18,8 +18,16 @@
  * SHA-256("<key file's bytes>:<install id>"). Erasure computes the same pseudonym from the same
  * key file, so the maintainer needs the id the user gives them and the collector's key file.
  *
- * CLI: headcount erase <install-id> --prometheus <url> --key-file <pseudonym key file>
+ * Multi-tenant backends (`--tenant`, and `--authorization` for a gateway): the series are listed
+ * through the query-frontend (`<url>` = `http://<frontend>/prometheus`) as that tenant. Cortex
+ * 1.21 (blocks storage) serves no per-series deletion: `delete_series` answers 404 there, and
+ * the only deletions it offers are a whole tenant (`POST /purger/delete_tenant`, experimental)
+ * and retention (`-compactor.blocks-retention-period`). Erase then fails with that explanation
+ * and the number of series left in place: nothing is reported as erased that was not.
+ *
+ * CLI: headcount erase <install-id> --prometheus <url> --key-file <file> [--tenant <id>] [--authorization <value>]
  */
+import { backendHeaders, type BackendAuth } from './backend.ts';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
@@ -47,12 +55,12 @@ export async function readPseudonymKey(file: string): Promise<string> {
   return key;
 }
 
-async function call(url: URL, method: 'GET' | 'POST', timeoutMs: number): Promise<Response> {
-  const res = await fetch(url, { method, signal: AbortSignal.timeout(timeoutMs) });
+async function call(url: URL, method: 'GET' | 'POST', timeoutMs: number, headers: Record<string, string> = {}, multiTenant = false): Promise<Response> {
+  const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) {
     const text = await res.text();
-    const hint = res.status === 405 || res.status === 404 || /admin apis disabled/i.test(text) ? ' (is Prometheus running with --web.enable-admin-api?)' : '';
-    throw new Error(`Prometheus ${method} ${url.pathname} answered ${res.status}: ${text.slice(0, 200)}${hint}`);
+    const hint = res.status === 405 || res.status === 404 || /admin apis disabled/i.test(text) ? (multiTenant ? '' : ' (is Prometheus running with --web.enable-admin-api?)') : '';
+    throw new Error(`Prometheus ${method} ${url.pathname} answered ${res.status}: ${text.trim().slice(0, 200)}${hint}`);
   }
   return res;
 }
@@ -65,21 +73,32 @@ export interface EraseResult {
 }
 
 /** Erases the install's series: `key` is the collector's pseudonym key (see readPseudonymKey). */
-export async function eraseInstall(prometheusUrl: string, installId: string, key: string, options: { timeoutMs?: number } = {}): Promise<EraseResult> {
+export async function eraseInstall(prometheusUrl: string, installId: string, key: string, options: { timeoutMs?: number; auth?: BackendAuth } = {}): Promise<EraseResult> {
   const id = installPseudonym(installId, key);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const base = prometheusUrl.endsWith('/') ? prometheusUrl : `${prometheusUrl}/`;
   const matcher = `{instance="${id}"}`;
+  const headers = backendHeaders(options.auth);
+  const multiTenant = options.auth?.tenant !== undefined;
 
   const seriesUrl = new URL('api/v1/series', base);
   seriesUrl.searchParams.set('match[]', matcher);
   seriesUrl.searchParams.set('start', '0');
-  const series = (await (await call(seriesUrl, 'GET', timeoutMs)).json()) as { data?: unknown[] };
+  const series = (await (await call(seriesUrl, 'GET', timeoutMs, headers, multiTenant)).json()) as { data?: unknown[] };
   const seriesDeleted = Array.isArray(series.data) ? series.data.length : 0;
 
   const deleteUrl = new URL('api/v1/admin/tsdb/delete_series', base);
   deleteUrl.searchParams.set('match[]', matcher);
-  await (await call(deleteUrl, 'POST', timeoutMs)).body?.cancel();
-  await (await call(new URL('api/v1/admin/tsdb/clean_tombstones', base), 'POST', timeoutMs)).body?.cancel();
+  try {
+    await (await call(deleteUrl, 'POST', timeoutMs, headers, multiTenant)).body?.cancel();
+  } catch (error) {
+    if (!multiTenant || !/answered 40[45]/.test((error as Error).message)) throw error;
+    throw new Error(
+      `this backend serves no per-series deletion (${(error as Error).message.slice(0, 120)}): nothing was erased; ${seriesDeleted} series of install ${installId.trim().toLowerCase()} (stored as ${id}) remain for tenant ${options.auth?.tenant ?? ''}. ` +
+        'Cortex 1.21 blocks storage deletes only by retention (-compactor.blocks-retention-period) or a whole tenant (POST /purger/delete_tenant); see collector-config/README.md, "Past one machine: Cortex".',
+      { cause: error },
+    );
+  }
+  await (await call(new URL('api/v1/admin/tsdb/clean_tombstones', base), 'POST', timeoutMs, headers, multiTenant)).body?.cancel();
   return { seriesDeleted, pseudonym: id };
 }

@@ -3,6 +3,7 @@
  * definitions as the dashboards (src/queries.ts). Tables and small unicode bar charts; groups
  * with fewer than k installs are hidden exactly as on the dashboards.
  */
+import { backendHeaders, EXPORT_FAILED, type BackendAuth } from './backend.ts';
 import { BUCKET_LABELS } from './bucket.ts';
 import type { Catalog } from './catalog.ts';
 import {
@@ -30,13 +31,19 @@ export interface Sample {
 /** Evaluates instant queries; `time` in seconds (default: now). */
 export type Evaluate = (expr: string, time?: number) => Promise<Sample[]>;
 
-/** An `Evaluate` backed by Prometheus' HTTP API (`/api/v1/query`). */
-export function prometheusApi(baseUrl: string, timeoutMs = 30_000): Evaluate {
+/**
+ * An `Evaluate` backed by Prometheus' HTTP API (`/api/v1/query`). For Cortex or Mimir, `baseUrl`
+ * is the query-frontend's Prometheus API (`http://<frontend>/prometheus`) and `auth` names the
+ * tenant (and an Authorization header for a gateway).
+ */
+export function prometheusApi(baseUrl: string, timeoutMs = 30_000, auth: BackendAuth = {}): Evaluate {
   const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const headers = backendHeaders(auth);
   return async (expr, time) => {
     const body = new URLSearchParams({ query: expr });
     if (time !== undefined) body.set('time', String(time));
-    const res = await fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.headers.get('content-type')?.includes('json')) throw new Error(`${url.href} answered ${res.status}: ${(await res.text()).trim().slice(0, 200)}`);
     const json = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] } };
     if (json.status !== 'success' || json.data === undefined) throw new Error(`Prometheus: ${json.error ?? `HTTP ${res.status}`} (query: ${expr.slice(0, 120)}…)`);
     if (json.data.resultType === 'scalar') {
@@ -101,13 +108,13 @@ export async function collectReport(evaluate: Evaluate, o: ReportOptions): Promi
   const featureAt = await featureTime(evaluate, vars, at);
   const sections = new Map<string, ReportSection>();
   const healthAt = o.healthTime ?? at;
-  const stats = [...OVERVIEW, ...FRESHNESS, ...HEALTH].filter((q) => q.kind === 'stat');
+  const stats = [...OVERVIEW, ...FRESHNESS, ...HEALTH, EXPORT_FAILED].filter((q) => q.kind === 'stat');
   const breakdowns = [...VERSIONS, ...ENVIRONMENT, ...(catalog === undefined ? [] : [...quantityQueries(catalog), ...flagQueries(catalog)])].filter((q) => q.kind !== 'timeseries');
   // Shares are computed in renderReport from the printed counts (installs ÷ active in 24 h).
   const features = FEATURES.filter((q) => q.id !== 'feature_share');
   await Promise.all([
     ...stats.map(async (q) => {
-      const s = await evaluate(renderQuery(q, vars), HEALTH.includes(q) ? healthAt : at);
+      const s = await evaluate(renderQuery(q, vars), HEALTH.includes(q) || q === EXPORT_FAILED ? healthAt : at);
       sections.set(q.id, { query: q, ...(s[0] === undefined ? {} : { value: s[0].value }) });
     }),
     ...[...breakdowns, ...features].map(async (q) => {
@@ -272,11 +279,17 @@ export function renderReport(r: InstallBaseReport, width = 80): string {
   stat('installs_heard_1h');
   stat('collector_scraped');
   stat('collector_queue_size');
+  stat(EXPORT_FAILED.id);
+  const failed = s(EXPORT_FAILED.id)?.value;
+  if (failed !== undefined && failed > 0) {
+    out.push('', `  !! DATA LOST: the collector failed to deliver ${formatValue(failed, 'short')} data point(s) since it started: the backend`);
+    out.push('  !! answered an error it does not retry (a wrong URL or path: 404, a missing tenant: 401). See its log.');
+  }
   return `${out.join('\n')}\n`;
 }
 
 /** Collects and renders in one call (what `headcount report` does). */
-export async function installBaseReport(prometheusUrl: string, o: Partial<ReportOptions> & { service: string }): Promise<string> {
-  const r = await collectReport(prometheusApi(prometheusUrl), { k: DEFAULT_K, ...o });
+export async function installBaseReport(prometheusUrl: string, o: Partial<ReportOptions> & { service: string; auth?: BackendAuth }): Promise<string> {
+  const r = await collectReport(prometheusApi(prometheusUrl, 30_000, o.auth), { k: DEFAULT_K, ...o });
   return renderReport(r, o.width ?? 80);
 }

@@ -54,6 +54,9 @@ export interface DemoStackOptions {
   readonly prometheusFlags?: readonly string[];
   /** Prometheus `--enable-feature` list instead of the shipped one. */
   readonly prometheusFeatures?: readonly string[];
+  /** Collector overlays after otelcol.demo.yaml (e.g. a second exporter to Cortex) and their settings. */
+  readonly collectorOverlays?: readonly string[];
+  readonly collectorEnv?: Readonly<Record<string, string>>;
 }
 
 export interface RecordRulesOptions {
@@ -124,12 +127,13 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
     collector = await startCollector(bins.collector, {
       prometheusUrl: prometheus.url,
       tokens: [token],
-      overlays: [demoOverlay],
+      overlays: [demoOverlay, ...(o.collectorOverlays ?? [])],
       env: {
         ...fastCollectorEnv,
         HEADCOUNT_BATCH_TIMEOUT: o.batchTimeout ?? '1s',
         HEADCOUNT_DEMO_TIME_SHIFT_NS: shiftNs(0),
         ...collectorAllowListEnv([o.product], o.catalog),
+        ...o.collectorEnv,
       },
     });
   } catch (error) {
