@@ -72,11 +72,13 @@ const OTHER: readonly [string, string][] = [
 const run = promisify(execFile);
 async function printProfile(file: string): Promise<void> {
   const total = async (focus: string, ignore: string): Promise<number> => {
-    const args = ['tool', 'pprof', '-top', '-nodecount=1', `-focus=${focus}`];
+    const args = ['tool', 'pprof', '-top', '-cum', '-nodecount=1', `-focus=${focus}`];
     if (ignore !== '') args.push(`-ignore=${ignore}`);
     const { stdout } = await run('go', [...args, bins.collector, file], { maxBuffer: 16 * 1024 * 1024 });
-    // "Showing nodes accounting for 10ms, 0.5% of 2s total" -> the focused samples are in the header line
-    const m = /Duration: .*?Total samples = ([\d.]+)(ms|s)/.exec(stdout) ?? /of ([\d.]+)(ms|s) total/.exec(stdout);
+    // The one row shown is the stack root of the focused samples: its cum is their total.
+    const lines = stdout.split('\n');
+    const row = lines[lines.findIndex((l) => l.includes('flat%')) + 1] ?? '';
+    const m = /^\s*\S+\s+\S+\s+\S+\s+([\d.]+)(ms|s)\b/.exec(row);
     return m === null ? 0 : Number(m[1]) * (m[2] === 's' ? 1 : 0.001);
   };
   const all = await total('.', '');
