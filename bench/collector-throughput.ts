@@ -7,6 +7,7 @@
  *
  *   node bench/collector-throughput.ts [heartbeats=30000] [concurrency=12] [--profile]
  *
+ * HEADCOUNT_QUEUE_FSYNC and GOGC are passed on to the collector when set (variants to compare).
  * --profile: the collector also runs bench/otelcol.pprof.yaml; a CPU profile of the load phase
  * is written to .cache/bench/collector.pprof and its top functions and per-stage shares
  * (receiver, each processor, disk queue, exporter, Go runtime) are printed (needs `go`).
@@ -99,7 +100,13 @@ const pprofPort = profile ? await freePort() : 0;
 const col = await startCollector(bins.collector, {
   prometheusUrl: prom.url,
   tokens: [TOKEN],
-  env: { GOMAXPROCS: '1', HEADCOUNT_BATCH_TIMEOUT: '1s', ...(profile ? { HEADCOUNT_PPROF_LISTEN: `127.0.0.1:${pprofPort}` } : {}) },
+  env: {
+    GOMAXPROCS: '1',
+    HEADCOUNT_BATCH_TIMEOUT: '1s',
+    ...(profile ? { HEADCOUNT_PPROF_LISTEN: `127.0.0.1:${pprofPort}` } : {}),
+    // Variants to compare (e.g. HEADCOUNT_QUEUE_FSYNC=true npm run bench:collector).
+    ...Object.fromEntries(['HEADCOUNT_QUEUE_FSYNC', 'GOGC'].flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k] as string]]))),
+  },
   wrapper: ['taskset', '-c', '0'],
   ...(profile ? { overlays: [join(repoRoot, 'bench/otelcol.pprof.yaml')] } : {}),
 });
