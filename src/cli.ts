@@ -37,22 +37,26 @@ export const COMMANDS = {
   last: 'the ledger of real sends: time, signal, bytes, sha256, HTTP status',
   'privacy-doc': 'the catalog as a Markdown table for the privacy notice',
   'collector-env': "the collector's allow-list for this catalog, as an env file",
-  erase: 'erase <install-id> --prometheus <url>: delete every series of one install (maintainers)',
+  erase: 'erase <install-id> --prometheus <url> --key-file <file>: delete every series of one install (maintainers)',
 } as const;
 
-/** `headcount erase <install-id> --prometheus <url>`: needs no app options. */
+/**
+ * `headcount erase <install-id> --prometheus <url> --key-file <file>`: needs no app options. The
+ * key file is the collector's pseudonym key: Prometheus holds only the id's keyed pseudonym.
+ */
 async function eraseCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: { prometheus: { type: 'string' } }, allowPositionals: true, strict: false });
+  const { values, positionals } = parseArgs({ args: [...args], options: { prometheus: { type: 'string' }, 'key-file': { type: 'string' } }, allowPositionals: true, strict: false });
   const id = positionals[1];
   const url = typeof values.prometheus === 'string' ? values.prometheus : process.env['HEADCOUNT_PROMETHEUS_URL'];
-  if (id === undefined || url === undefined) {
-    io.err('usage: headcount erase <install-id> --prometheus <url>   (or HEADCOUNT_PROMETHEUS_URL)');
+  const keyFile = typeof values['key-file'] === 'string' ? values['key-file'] : process.env['HEADCOUNT_PSEUDONYM_KEY_FILE'];
+  if (id === undefined || url === undefined || keyFile === undefined) {
+    io.err('usage: headcount erase <install-id> --prometheus <url> --key-file <collector pseudonym key>   (or HEADCOUNT_PROMETHEUS_URL, HEADCOUNT_PSEUDONYM_KEY_FILE)');
     return 2;
   }
   try {
-    const { eraseInstall } = await import('./erase.ts');
-    const result = await eraseInstall(url, id);
-    io.out(`erased install ${id.toLowerCase()}: ${result.seriesDeleted} series deleted`);
+    const { eraseInstall, readPseudonymKey } = await import('./erase.ts');
+    const result = await eraseInstall(url, id, await readPseudonymKey(keyFile));
+    io.out(`erased install ${id.trim().toLowerCase()} (stored as ${result.pseudonym}): ${result.seriesDeleted} series deleted`);
     return 0;
   } catch (error) {
     io.err(`headcount erase: ${(error as Error).message}`);
@@ -168,7 +172,8 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
         return 0;
       case 'collector-env': {
         const env = collectorAllowListEnv([o.product], o.catalog);
-        io.out(['# Generated from the catalog by `headcount collector-env`. Do not edit by hand.', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ''].join('\n'));
+        // Single quotes: a shell (`set -a; . collector.env`) and docker compose both keep the JSON.
+        io.out(['# Generated from the catalog by `headcount collector-env`. Do not edit by hand.', ...Object.entries(env).map(([k, v]) => `${k}='${v}'`), ''].join('\n'));
         return 0;
       }
     }

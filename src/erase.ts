@@ -1,11 +1,11 @@
 /**
  * Erasure of one install's data from Prometheus (`headcount erase <install-id>`).
  *
- * Every per-install series carries the install id as the `instance` label (Prometheus maps
- * service.instance.id to `instance`): the heartbeats (the collector leaves nothing else on the
+ * Every per-install series carries the install's pseudonym as the `instance` label (Prometheus
+ * maps service.instance.id to `instance`): the heartbeats (the collector leaves nothing else on the
  * resource, so there is no target_info). Feature counters and the recording rules' aggregates
  * are counts per product/version/group and never carry it. Erasure = admin API
- * `delete_series` for {instance="<id>"} over all time, then `clean_tombstones` so the samples
+ * `delete_series` for {instance="<pseudonym>"} over all time, then `clean_tombstones` so the samples
  * are removed from disk, not only hidden. Needs Prometheus started with --web.enable-admin-api.
  *
  * What "removed" means in Prometheus 3.9 (tsdb/db.go CleanTombstones): samples are unreadable
@@ -13,15 +13,38 @@
  * head (the last ~2-3 h) are tombstoned and physically dropped at the next head compaction and
  * WAL checkpoint, until which the bare series entry can still appear in /api/v1/series.
  *
- * CLI: headcount erase <install-id> --prometheus <url>
+ * The collector stores a keyed pseudonym of the install id, never the id itself
+ * (collector-config/otelcol.yaml, transform/sanitize): the first 32 hex digits of
+ * SHA-256("<key file's bytes>:<install id>"). Erasure computes the same pseudonym from the same
+ * key file, so the maintainer needs the id the user gives them and the collector's key file.
+ *
+ * CLI: headcount erase <install-id> --prometheus <url> --key-file <pseudonym key file>
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 
 /** Install ids are UUID v4, lowercase (the SDK's format); nothing else reaches PromQL. */
 const INSTALL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-export interface EraseResult {
-  /** Series listed for the install before deletion (0 = nothing stored for this install). */
-  readonly seriesDeleted: number;
+/** What the collector accepts as a key (the same test as its pseudonymise statement). */
+const PSEUDONYM_KEY = /^[0-9a-f]{32,}\s*$/;
+
+/**
+ * The pseudonym the collector stores as `instance` for `installId` under `key` (the key file's
+ * exact content, trailing newline included, as the collector reads it).
+ */
+export function installPseudonym(installId: string, key: string): string {
+  if (!PSEUDONYM_KEY.test(key)) throw new Error('the pseudonym key must be at least 32 lowercase hex digits (openssl rand -hex 32)');
+  const id = installId.trim().toLowerCase();
+  if (!INSTALL_ID.test(id)) throw new Error(`not an install id (expected a UUID v4): ${JSON.stringify(installId)}`);
+  return createHash('sha256').update(`${key}:${id}`).digest('hex').slice(0, 32);
+}
+
+/** Reads a pseudonym key file as the collector does (its exact bytes). */
+export async function readPseudonymKey(file: string): Promise<string> {
+  const key = await readFile(file, 'utf8');
+  if (!PSEUDONYM_KEY.test(key)) throw new Error(`${file}: not a pseudonym key (at least 32 lowercase hex digits on one line, e.g. openssl rand -hex 32)`);
+  return key;
 }
 
 async function call(url: URL, method: 'GET' | 'POST', timeoutMs: number): Promise<Response> {
@@ -34,9 +57,16 @@ async function call(url: URL, method: 'GET' | 'POST', timeoutMs: number): Promis
   return res;
 }
 
-export async function eraseInstall(prometheusUrl: string, installId: string, options: { timeoutMs?: number } = {}): Promise<EraseResult> {
-  const id = installId.trim().toLowerCase();
-  if (!INSTALL_ID.test(id)) throw new Error(`not an install id (expected a UUID v4): ${JSON.stringify(installId)}`);
+export interface EraseResult {
+  /** Series listed for the install before deletion (0 = nothing stored for this install). */
+  readonly seriesDeleted: number;
+  /** The stored pseudonym that was erased. */
+  readonly pseudonym: string;
+}
+
+/** Erases the install's series: `key` is the collector's pseudonym key (see readPseudonymKey). */
+export async function eraseInstall(prometheusUrl: string, installId: string, key: string, options: { timeoutMs?: number } = {}): Promise<EraseResult> {
+  const id = installPseudonym(installId, key);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const base = prometheusUrl.endsWith('/') ? prometheusUrl : `${prometheusUrl}/`;
   const matcher = `{instance="${id}"}`;
@@ -51,5 +81,5 @@ export async function eraseInstall(prometheusUrl: string, installId: string, opt
   deleteUrl.searchParams.set('match[]', matcher);
   await (await call(deleteUrl, 'POST', timeoutMs)).body?.cancel();
   await (await call(new URL('api/v1/admin/tsdb/clean_tombstones', base), 'POST', timeoutMs)).body?.cancel();
-  return { seriesDeleted };
+  return { seriesDeleted, pseudonym: id };
 }

@@ -1,5 +1,5 @@
 /** The shipped configuration files are valid for the binaries they ship with. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { withCollectorEnv } from '../helpers/collector-env.ts';
 import { collectorBinaries, collectorConfig, prometheusConfig, repoRoot } from '../../scripts/stack/binaries.ts';
-import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../../scripts/stack/processes.ts';
+import { startCollector, startPrometheus, stopAll, unsafeAnyNameOverlay, type Collector, type Prometheus } from '../../scripts/stack/processes.ts';
+import { freePort } from '../../scripts/stack/ports.ts';
 
 const run = promisify(execFile);
 const bins = await collectorBinaries();
@@ -143,4 +144,91 @@ describe.skipIf(!bins.ok)("the collector's own metrics (pipeline health)", () =>
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+/**
+ * Starts the collector binary and reports whether it became healthy or exited (with its output).
+ * A collector that is healthy is stopped again at once.
+ */
+async function startOutcome(binary: string, env: Record<string, string>, configs: readonly string[] = [collectorConfig]): Promise<{ started: boolean; output: string }> {
+  const health = await freePort();
+  const child = spawn(binary, configs.map((c) => `--config=${c}`), {
+    env: { ...env, HEADCOUNT_LISTEN: `127.0.0.1:${await freePort()}`, HEADCOUNT_HEALTH_LISTEN: `127.0.0.1:${health}`, HEADCOUNT_METRICS_PORT: String(await freePort()) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(false)));
+  const healthy = (async () => {
+    for (let i = 0; i < 600; i++) {
+      if (child.exitCode !== null) return false;
+      const ok = await fetch(`http://127.0.0.1:${health}/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      if (ok) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  })();
+  const started = await Promise.race([exited, healthy]);
+  if (child.exitCode === null) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  return { started, output };
+}
+
+describe.skipIf(!bins.ok)('fails closed: no catalog allow-list or pseudonym key, no collector', () => {
+  const lists = ['HEADCOUNT_PRODUCTS', 'HEADCOUNT_HEARTBEAT_KEYS', 'HEADCOUNT_FEATURE_NAMES'] as const;
+
+  it('starts with the example catalog\'s lists and key (control)', async () => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (_dir, env) => {
+      expect((await startOutcome(bins.collector, env)).started).toBe(true);
+    });
+  }, 120_000);
+
+  it.each(lists)('refuses to start without %s, naming it', async (variable) => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (_dir, env) => {
+      const rest = Object.fromEntries(Object.entries(env).filter(([k]) => k !== variable));
+      const outcome = await startOutcome(bins.collector, rest);
+      expect(outcome.started).toBe(false);
+      expect(outcome.output).toContain(`${variable}_IS_NOT_SET`);
+    });
+  }, 120_000);
+
+  it.each([
+    ['empty (a failed `collector-env` redirect)', ''],
+    ['an old-style regex alternation', 'acme|other'],
+    ['a regex', '.*'],
+    ['a bare word', 'acme'],
+  ])('refuses to start when a list is %s', async (_what, value) => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (_dir, env) => {
+      for (const variable of lists) expect((await startOutcome(bins.collector, { ...env, [variable]: value })).started, variable).toBe(false);
+    });
+  }, 300_000);
+
+  it('refuses to start without the pseudonym key file', async () => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (dir, env) => {
+      const outcome = await startOutcome(bins.collector, { ...env, HEADCOUNT_PSEUDONYM_KEY_FILE: join(dir, 'missing-key') });
+      expect(outcome.started).toBe(false);
+      expect(outcome.output).toContain('missing-key');
+    });
+  }, 120_000);
+
+  it('starts without lists only with the documented unsafe overlay', async () => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (_dir, env) => {
+      const bare = Object.fromEntries(Object.entries(env).filter(([k]) => !(lists as readonly string[]).includes(k)));
+      expect((await startOutcome(bins.collector, bare, [collectorConfig, unsafeAnyNameOverlay])).started).toBe(true);
+      expect(await readFile(unsafeAnyNameOverlay, 'utf8')).toMatch(/^# UNSAFE - demos and tests only, never in production/);
+    });
+  }, 120_000);
+
+  it('keeps its own log level at info whatever HEADCOUNT_LOG_LEVEL says (debug logs whole records)', async () => {
+    const config = parseYaml(await readFile(collectorConfig, 'utf8')) as { service: { telemetry: { logs: { level: string } } } };
+    expect(config.service.telemetry.logs.level).toBe('info');
+  });
 });
