@@ -105,7 +105,7 @@ const col = await startCollector(bins.collector, {
     HEADCOUNT_BATCH_TIMEOUT: '1s',
     ...(profile ? { HEADCOUNT_PPROF_LISTEN: `127.0.0.1:${pprofPort}` } : {}),
     // Variants to compare (e.g. HEADCOUNT_QUEUE_FSYNC=true npm run bench:collector).
-    ...Object.fromEntries(['HEADCOUNT_QUEUE_FSYNC', 'GOGC'].flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k] as string]]))),
+    ...Object.fromEntries(['HEADCOUNT_QUEUE_FSYNC', 'GOGC'].flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]]))),
   },
   wrapper: ['taskset', '-c', '0'],
   ...(profile ? { overlays: [join(repoRoot, 'bench/otelcol.pprof.yaml')] } : {}),
