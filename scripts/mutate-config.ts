@@ -15,12 +15,13 @@
  * Needs the collector binary (scripts/build-collector.sh); no Prometheus: the exporter points at
  * a closed port, so everything that passed the gates stays in the queue file.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { collectorConfig, repoRoot, requireBinaries } from './stack/binaries.ts';
+import { collectorConfig, repoRoot } from './stack/binaries.ts';
 import { exampleCatalogLists, startCollector, stopAll } from './stack/processes.ts';
 import { freePort } from './stack/ports.ts';
 import { GATE_PROCESSORS, gateAlone, parseConfig, PROBES, renderConfig, runProbes, type Gate } from '../test/collector/gate-probes.ts';
@@ -30,11 +31,11 @@ type Config = ReturnType<typeof parseConfig>;
 interface Mutation {
   /** Stable description, also the key in the equivalents file. */
   readonly id: string;
-  readonly gate: Gate | 'transform/labels';
+  readonly gate: Gate;
   readonly apply: (config: Config) => void;
 }
 
-const PRIVACY_PROCESSORS = [...GATE_PROCESSORS, 'transform/labels'] as const;
+const PRIVACY_PROCESSORS = GATE_PROCESSORS;
 const TOKEN = 'mutation-token';
 
 type Statements = { context: string; statements?: string[]; conditions?: string[] }[];
@@ -43,6 +44,9 @@ type Statements = { context: string; statements?: string[]; conditions?: string[
 function mutations(config: Config): Mutation[] {
   const out: Mutation[] = [];
   const processors = config.processors as Record<string, Record<string, unknown>>;
+  // A YAML anchor makes one list appear in two places (metric and log resource statements):
+  // it is one line of the file, so one mutation, named after its first place.
+  const firstPlace = new Map<unknown, string>();
   for (const name of PRIVACY_PROCESSORS) {
     out.push({
       id: `remove processor ${name} from every pipeline`,
@@ -57,9 +61,11 @@ function mutations(config: Config): Mutation[] {
       groups.forEach((group, g) => {
         const list = group.statements ?? group.conditions ?? [];
         const kind = group.statements ? 'statements' : 'conditions';
+        if (!firstPlace.has(list)) firstPlace.set(list, `${field}[${group.context}]`);
+        const place = firstPlace.get(list) ?? '';
         list.forEach((text, i) => {
           out.push({
-            id: `remove ${name} ${field}[${group.context}]: ${text}`,
+            id: `remove ${name} ${place}: ${text}`,
             gate: name,
             apply: (c) => {
               const target = ((c.processors as Record<string, Record<string, unknown>>)[name]?.[field] as Statements)[g];
@@ -85,7 +91,14 @@ function mutations(config: Config): Mutation[] {
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '1' }, only: { type: 'string' } } });
 const jobs = Math.max(1, Number(values.jobs));
-const bins = await requireBinaries();
+// Only the collector is needed (no Prometheus): build or reuse it through the cached script.
+const collectorBinary = await new Promise<string>((resolve, reject) =>
+  execFile('bash', [`${repoRoot}scripts/build-collector.sh`], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+    const last = stdout.trim().split('\n').at(-1) ?? '';
+    if (error !== null || !last.startsWith('/')) reject(new Error(`scripts/build-collector.sh failed: ${error?.message ?? 'no binary path'}`));
+    else resolve(last);
+  }),
+);
 const shipped = parseConfig(await readFile(collectorConfig, 'utf8'));
 const equivalents = new Map(((parseYaml(await readFile(`${repoRoot}collector-config/mutation-equivalents.yaml`, 'utf8')) as { mutation: string; reason: string }[] | null) ?? []).map((e) => [e.mutation, e.reason]));
 const lists = exampleCatalogLists();
@@ -98,12 +111,12 @@ async function probe(config: Config, probes: typeof PROBES, name: string): Promi
   const pseudonymised = Object.values(config.service.pipelines).some((p) => p.processors?.includes('transform/sanitize'));
   let col;
   try {
-    col = await startCollector(bins.collector, { prometheusUrl: `http://127.0.0.1:${deadPort}`, tokens: [TOKEN], allowLists: lists, config: file });
+    col = await startCollector(collectorBinary, { prometheusUrl: `http://127.0.0.1:${deadPort}`, tokens: [TOKEN], allowLists: lists, config: file });
   } catch (error) {
     return [`the collector did not start: ${(error as Error).message.split('\n')[0] ?? ''}`];
   }
   try {
-    const outcome = await runProbes(col, probes, lists, TOKEN, { pseudonymised, timeoutMs: 30_000 });
+    const outcome = await runProbes(col, probes, lists, TOKEN, { pseudonymised, timeoutMs: 15_000 });
     return [...outcome.broken, ...outcome.found];
   } finally {
     await stopAll(col);
@@ -121,12 +134,9 @@ async function worker(w: number): Promise<void> {
     if (m === undefined) return;
     const mutated = structuredClone(shipped);
     m.apply(mutated);
-    let noticed: string[] = [];
-    if (m.gate !== 'transform/labels') {
-      const own = PROBES.filter((p) => p.gate === m.gate);
-      noticed = await probe(gateAlone(mutated, m.gate === 'auth' ? undefined : m.gate), own, `w${w}-alone`);
-    }
-    if (noticed.length === 0) noticed = await probe(mutated, PROBES, `w${w}-full`);
+    const own = PROBES.filter((p) => p.gate === m.gate);
+    let noticed = await probe(gateAlone(mutated, m.gate === 'auth' ? undefined : m.gate), own, `w${w}-alone`);
+    if (noticed.length === 0) noticed = await probe(mutated, PROBES.filter((p) => p.aloneOnly !== true), `w${w}-full`);
     results.push({ m, noticed });
     const mark = noticed.length > 0 ? 'noticed  ' : equivalents.has(m.id) ? 'equivalent' : 'UNNOTICED';
     process.stdout.write(`[${results.length}/${all.length}] ${mark} ${m.id}${noticed[0] ? `\n      by: ${noticed[0]}` : ''}\n`);

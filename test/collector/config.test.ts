@@ -1,5 +1,6 @@
 /** The shipped configuration files are valid for the binaries they ship with. */
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,8 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { withCollectorEnv } from '../helpers/collector-env.ts';
+import { parseCollectorEnv } from '../../src/collector-env.ts';
+import { installPseudonym } from '../../src/erase.ts';
 import { collectorBinaries, collectorConfig, prometheusConfig, repoRoot } from '../../scripts/stack/binaries.ts';
 import { startCollector, startPrometheus, stopAll, unsafeAnyNameOverlay, type Collector, type Prometheus } from '../../scripts/stack/processes.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
@@ -43,7 +46,8 @@ describe('resource attributes become data point attributes (no target_info)', ()
   it('transform/labels copies every allow-listed resource key but job/instance, after the gates, in both metrics pipelines', async () => {
     const config = parseYaml(await readFile(collectorConfig, 'utf8')) as Otelcol;
     const resourceStatements = config.processors['transform/sanitize']?.metric_statements?.find((s) => s.context === 'resource')?.statements ?? [];
-    const allowed = JSON.parse(/^keep_keys\(resource\.attributes, (\[.*\])\)$/.exec(resourceStatements[0] ?? '')?.[1] ?? '[]') as string[];
+    // The first resource statement rebuilds the attributes from the allowed keys.
+    const allowed = [...(resourceStatements[0] ?? '').matchAll(/"([a-z.]+)": resource\.attributes\["\1"\]/g)].map((m) => m[1] ?? '');
     expect(allowed).toContain('service.version');
     const identifying = ['service.name', 'service.instance.id'];
     const moved = allowed.filter((k) => !identifying.includes(k));
@@ -74,7 +78,7 @@ describe.skipIf(!bins.ok)('otelcol validate', () => {
       const { stderr } = await run(bins.collector, ['validate', `--config=${collectorConfig}`], { env });
       expect(stderr).not.toMatch(/error/i);
       await run(bins.collector, ['validate', `--config=${collectorConfig}`], {
-        env: { ...env, HEADCOUNT_FEATURE_NAMES: 'export|import', HEADCOUNT_BATCH_TIMEOUT: '200ms' },
+        env: { ...env, HEADCOUNT_FEATURE_NAMES: '["export","import"]', HEADCOUNT_BATCH_TIMEOUT: '200ms' },
       });
     });
   });
@@ -230,5 +234,43 @@ describe.skipIf(!bins.ok)('fails closed: no catalog allow-list or pseudonym key,
   it('keeps its own log level at info whatever HEADCOUNT_LOG_LEVEL says (debug logs whole records)', async () => {
     const config = parseYaml(await readFile(collectorConfig, 'utf8')) as { service: { telemetry: { logs: { level: string } } } };
     expect(config.service.telemetry.logs.level).toBe('info');
+  });
+});
+
+describe('collector.env validation and install-id pseudonyms (no binaries)', () => {
+  const committed = readFileSync(`${repoRoot}examples/acme-app/collector.env`, 'utf8');
+
+  it('accepts the committed example collector.env', () => {
+    expect(parseCollectorEnv(committed).lists).toEqual({
+      products: ['acme'],
+      heartbeatKeys: ['quantity.servers', 'quantity.users', 'quantity.checks_per_day', 'flag.sso_enabled', 'flag.external_db'],
+      features: ['export_csv', 'dashboard_shared'],
+    });
+  });
+
+  it.each([
+    ['an empty file (a failed redirect)', '', /HEADCOUNT_PRODUCTS is missing/],
+    ['a missing variable', committed.replace(/^HEADCOUNT_FEATURE_NAMES=.*$/m, ''), /HEADCOUNT_FEATURE_NAMES is missing/],
+    ['an old regex alternation', committed.replace(/^HEADCOUNT_PRODUCTS=.*$/m, 'HEADCOUNT_PRODUCTS=acme|other'), /HEADCOUNT_PRODUCTS must be a single-quoted JSON list/],
+    ['a regex inside the list', committed.replace(/^HEADCOUNT_PRODUCTS=.*$/m, `HEADCOUNT_PRODUCTS='[".*"]'`), /HEADCOUNT_PRODUCTS: ".\*" is not a valid name/],
+    ['a key without its prefix', committed.replace(/^HEADCOUNT_HEARTBEAT_KEYS=.*$/m, `HEADCOUNT_HEARTBEAT_KEYS='["servers"]'`), /HEADCOUNT_HEARTBEAT_KEYS: "servers" is not a valid name/],
+    ['no product', committed.replace(/^HEADCOUNT_PRODUCTS=.*$/m, `HEADCOUNT_PRODUCTS='[]'`), /at least one product/],
+    ['a variable set twice', `${committed}HEADCOUNT_PRODUCTS='["acme"]'\n`, /set twice/],
+    ['an unknown line', `${committed}HEADCOUNT_PRODUCT='["acme"]'\n`, /line \d+: expected one of/],
+    ['spaces the collector would read differently', committed.replace('["acme"]', '[ "acme" ]'), /canonical form/],
+  ])('rejects %s, naming what is wrong', (_what, text, error) => {
+    expect(() => parseCollectorEnv(text)).toThrow(error);
+  });
+
+  it('pseudonymises an install id with the key: 32 hex digits, stable per key, different across keys', () => {
+    const key = `${'ab'.repeat(32)}\n`;
+    const id = '0b7a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+    const p = installPseudonym(id, key);
+    expect(p).toMatch(/^[0-9a-f]{32}$/);
+    expect(installPseudonym(id.toUpperCase(), key)).toBe(p);
+    expect(installPseudonym(id, `${'cd'.repeat(32)}\n`)).not.toBe(p);
+    expect(installPseudonym('0b7a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5c', key)).not.toBe(p);
+    expect(() => installPseudonym(id, 'short')).toThrow(/pseudonym key/);
+    expect(() => installPseudonym('not-an-id', key)).toThrow(/not an install id/);
   });
 });

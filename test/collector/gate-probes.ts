@@ -29,11 +29,20 @@ interface Built {
   readonly needles: string[];
   /** Send without a token (the auth probe). */
   readonly noToken?: boolean;
+  /** Strings that must be in the queue file (a valid record that must arrive). */
+  readonly expect?: string[];
 }
 
 export interface Probe {
   readonly gate: Gate;
   readonly name: string;
+  /** A valid record that must arrive (checked through `expect`), no needle. */
+  readonly positive?: true;
+  /**
+   * Meaningful only with its gate alone: an earlier stage cleans the record and keeps it, so
+   * with the other gates present its needle arrives legitimately.
+   */
+  readonly aloneOnly?: true;
   readonly build: (ctx: ProbeContext) => Built;
 }
 
@@ -142,6 +151,26 @@ export const PROBES: readonly Probe[] = [
   { gate: 'transform/sanitize', name: 'metric description', build: (ctx) => heartbeat(ctx, (b, t) => ((b.metric.description = t), [t])) },
   { gate: 'transform/sanitize', name: 'metric metadata', build: (ctx) => heartbeat(ctx, (b, t) => ((b.metric.metadata = [kv('m', t)]), [t])) },
   { gate: 'transform/sanitize', name: 'data point value (8 chosen bytes)', build: (ctx) => heartbeat(ctx, (b, t) => (b.metric.gauge?.dataPoints.push({ attributes: b.point, asInt: ascii8(t) }), [t.slice(0, 8)])) },
+  { gate: 'transform/sanitize', name: 'data point value outside the buckets (attributes cleared)', build: (ctx) => heartbeat(ctx, (b, t) => (set(b.point, b.point[0]?.key ?? 'quantity.users', t), [t])) },
+  { gate: 'transform/sanitize', name: 'feature.name shape', build: (ctx) => feature(ctx, (b, t) => (set(b.log.attributes, 'feature.name', `${t.toUpperCase()}-X`), [t])) },
+  { gate: 'transform/sanitize', name: 'feature.uses value', build: (ctx) => feature(ctx, (b, t) => (set(b.log.attributes, 'feature.uses', t), [t])) },
+  {
+    gate: 'transform/sanitize',
+    name: 'chosen numbers (flags, dropped counts) cleared, the record kept',
+    positive: true,
+    build: (ctx) => {
+      const version = `7.9.${1000 + Math.floor(Math.random() * 8999)}`;
+      const h = heartbeat(ctx, (b) => {
+        set(b.resource.attributes, 'service.version', version);
+        b.resource.droppedAttributesCount = 7;
+        b.metric.gauge?.dataPoints.push({ attributes: b.point, asInt: '1', flags: 1 });
+        return [];
+      });
+      const sm = (h.resources[0] as ResourceMetrics).scopeMetrics[0];
+      if (sm) sm.scope = { name: 'headcount', droppedAttributesCount: 7 };
+      return { ...h, expect: [version] };
+    },
+  },
   { gate: 'transform/sanitize', name: 'exemplars', build: (ctx) => heartbeat(ctx, (b, t) => { const u = ctx.token(); b.metric.gauge?.dataPoints.push({ attributes: b.point, asInt: '1', exemplars: [{ filteredAttributes: [kv('user.id', t)], traceId: Buffer.from(u.padEnd(16, '_')).toString('hex'), asDouble: 1 }] }); return [t, u]; }) },
 
   // transform/catalog: names of the right shape that the catalog does not declare
@@ -157,6 +186,9 @@ export const PROBES: readonly Probe[] = [
   { gate: 'filter/schema', name: 'unknown metric name', build: (ctx) => heartbeat(ctx, (b, t) => ((b.metric.name = `headcount.${t}`), [t])) },
   { gate: 'filter/schema', name: 'metric type other than gauge', build: (ctx) => heartbeat(ctx, (b, t) => { b.metric = { name: 'headcount.heartbeat', description: t, sum: { dataPoints: [{ attributes: b.point, asInt: '1' }], aggregationTemporality: 2, isMonotonic: true } }; return [t]; }) },
   { gate: 'filter/schema', name: 'data point value outside the buckets', build: (ctx) => heartbeat(ctx, (b, t) => (set(b.point, b.point[0]?.key ?? 'quantity.users', t), [t])) },
+  { gate: 'filter/schema', name: 'metric unit or scope not cleared', build: (ctx) => { const h = heartbeat(ctx, (b, t) => ((b.metric.unit = t), [t])); const t = ctx.token(); const sm = (h.resources[0] as ResourceMetrics).scopeMetrics[0]; if (sm) sm.scope = { name: t }; return { ...h, needles: [...h.needles, t] }; } },
+  { gate: 'filter/schema', name: 'data point value or exemplars not cleared', build: (ctx) => heartbeat(ctx, (b, t) => { const u = ctx.token(); b.metric.gauge?.dataPoints.push({ attributes: b.point, asInt: ascii8(t), exemplars: [{ filteredAttributes: [kv('e', u)], asDouble: 1 }] }); return [t.slice(0, 8), u]; }) },
+  { gate: 'filter/schema', name: 'resource dropped count not cleared', aloneOnly: true, build: (ctx) => { const version = `7.6.${1000 + Math.floor(Math.random() * 8999)}`; return heartbeat(ctx, (b) => (set(b.resource.attributes, 'service.version', version), (b.resource.droppedAttributesCount = 7), [version])); } },
   { gate: 'filter/schema', name: 'feature name of the wrong shape', build: (ctx) => feature(ctx, (b, t) => (set(b.log.attributes, 'feature.name', `${t.toUpperCase()}-X`), [t])) },
 
   // strip stages after the gates
@@ -236,24 +268,33 @@ export async function runProbes(c: Collector, probes: readonly Probe[], lists: C
   };
   const found: string[] = [];
   const broken: string[] = [];
-  const checks: { probe: Probe; needles: string[] }[] = [];
+  const checks: { probe: Probe; needles: string[]; expect: string[] }[] = [];
   for (const probe of probes) {
     const built = probe.build(ctx);
     const body = built.signal === 'metrics' ? metricsProto({ resourceMetrics: built.resources as ResourceMetrics[] }) : logsProto({ resourceLogs: built.resources as ResourceLogs[] });
     const res = await postOtlp(c.url, `/v1/${built.signal}`, body, built.noToken ? {} : { token });
     if (built.noToken && res.status < 300) found.push(`${probe.gate}: ${probe.name}: answered ${res.status} without a token`);
-    checks.push({ probe, needles: built.needles });
+    checks.push({ probe, needles: built.needles, expect: built.expect ?? [] });
   }
   // Markers: unique versions on a valid heartbeat and a valid feature record.
   const serial = 1000 + Math.floor(Math.random() * 8999);
   const versions = [`7.7.${serial}`, `7.8.${serial}`];
-  const hb = heartbeat(ctx, (b) => (set(b.resource.attributes, 'service.version', versions[0] ?? ''), []));
-  const ft = feature(ctx, (b) => (set(b.resource.attributes, 'service.version', versions[1] ?? ''), []));
+  // The heartbeat marker carries values no probe uses: each must arrive (an allowed key or label
+  // copy removed would lose it).
+  const hb = heartbeat(ctx, (b) => {
+    set(b.resource.attributes, 'service.version', versions[0] ?? '');
+    for (const [k, v] of [['os.type', 'freebsd'], ['host.arch', 's390x'], ['headcount.deployment', 'kubernetes'], ['process.runtime.version', '97.53']] as const) set(b.resource.attributes, k, v);
+    const flag = lists.heartbeatKeys.find((k) => k.startsWith('flag.'));
+    if (flag !== undefined) b.point.push(kv(flag, '1'));
+    return [];
+  });
+  const ft = feature(ctx, (b) => (set(b.resource.attributes, 'service.version', versions[1] ?? ''), set(b.log.attributes, 'feature.uses', '100k-999k'), []));
+  const expected = [...versions, 'freebsd', 's390x', 'kubernetes', '97.53', 'headcount.schema', 'headcount.channel', 'process.runtime.name', 'nodejs', '100k-999k', ...lists.heartbeatKeys.filter((k) => hb.resources.some((r) => JSON.stringify(r).includes(`"${k}"`))), lists.features[0] ?? ''];
   const sendMarker = async (built: Built) => {
     const body = built.signal === 'metrics' ? metricsProto({ resourceMetrics: built.resources as ResourceMetrics[] }) : logsProto({ resourceLogs: built.resources as ResourceLogs[] });
     return (await postOtlp(c.url, `/v1/${built.signal}`, body, { token })).status;
   };
-  if ((await sendMarker(ft)) !== 200 || (await sendMarker(hb)) !== 200) broken.push('a valid marker was refused');
+  if ((await sendMarker(ft)) !== 200 || (await sendMarker(hb)) !== 200) return { found, broken: ['a valid marker was refused'] };
   const deadline = Date.now() + timeoutMs;
   let text = '';
   for (;;) {
@@ -266,9 +307,11 @@ export async function runProbes(c: Collector, probes: readonly Probe[], lists: C
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  for (const { probe, needles } of checks) {
+  for (const { probe, needles, expect } of checks) {
     for (const needle of needles) if (text.includes(needle.toLowerCase())) found.push(`${probe.gate}: ${probe.name}: "${needle}" in the queue`);
+    for (const value of expect) if (!text.includes(value.toLowerCase())) broken.push(`${probe.gate}: ${probe.name}: valid "${value}" missing from the queue`);
   }
+  if (broken.length === 0) for (const value of expected) if (!text.includes(value.toLowerCase())) broken.push(`the valid marker's "${value}" is missing from the queue`);
   return { found, broken };
 }
 

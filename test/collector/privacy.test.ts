@@ -90,6 +90,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
   it('stores a hostile heartbeat (JSON) only with allow-listed labels and clean values', async () => {
     const good = newInstallId();
     const hostile = newInstallId();
+    const badPoints = newInstallId();
     const body = heartbeatJson(
       // valid install, but with every identity key on resource, scope and data point
       {
@@ -112,16 +113,20 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
         }),
         points: [{ 'quantity.projects': '10-99', 'flag.sso': '1' }],
       },
-      // a data point whose catalog value carries an IP is dropped as a whole
+      // a data point whose catalog value carries an IP keeps none of its catalog attributes
       {
-        resource: sdkResource(newInstallId(), { 'service.name': 'privacy_json' }),
+        resource: sdkResource(badPoints, { 'service.name': 'privacy_json' }),
         points: [{ 'quantity.projects': '203.0.113.77' }, { 'flag.sso': 'alice@example.com' }, { 'quantity.x': '1-9 flag.y=1' }],
       },
     );
     const res = await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN });
     expect(res.status).toBe(200);
 
-    const stored = await p().waitFor('headcount_heartbeat{job="privacy_json"}', 1);
+    const all = await p().waitFor('headcount_heartbeat{job="privacy_json"}', 2);
+    expect(all).toHaveLength(2);
+    // transform/sanitize cleared the bad points' attributes: the install counts, with no quantity.
+    expect(all.find((r) => r.metric['instance'] === c().pseudonym(badPoints))?.metric).toEqual({ __name__: 'headcount_heartbeat', job: 'privacy_json', instance: c().pseudonym(badPoints), ...SDK_RESOURCE_LABELS });
+    const stored = all.filter((r) => r.metric['instance'] === c().pseudonym(good));
     expect(stored).toHaveLength(1);
     const series = stored[0]?.metric ?? {};
     expect(series).toEqual({
