@@ -66,7 +66,7 @@ const STAGES: readonly [string, string][] = [
 ];
 const OTHER: readonly [string, string][] = [
   ['disk queue read + delivery bookkeeping', 'persistentQueue.*(Read|onDone)'],
-  ['batching + export to Prometheus (gzip, HTTP)', 'queuebatch.*(flush|Consume)|otlphttpexporter|exporterhelper.*(retry|timeout|obs)'],
+  ['batching + export to Prometheus (gzip, HTTP)', 'queuebatch.*(flush|Consume)|otlphttpexporter|retrySender|timeoutSender'],
   ['Go runtime: GC, scheduler', '^runtime\\.(gcBgMarkWorker|bgsweep|bgscavenge|mcall|morestack|schedule)'],
 ];
 
@@ -161,9 +161,9 @@ try {
   }, 100);
   const cpuBefore = await cpuSeconds(col.pid());
   const started = performance.now();
-  // The profile covers the load phase (its expected length at ~2,500 heartbeats/s, 5-30 s).
+  // The profile covers (most of) the load phase: its expected length at ~500 heartbeats/s, 5-30 s.
   const profiled = profile
-    ? fetch(`http://127.0.0.1:${pprofPort}/debug/pprof/profile?seconds=${Math.min(30, Math.max(5, Math.round(total / 2500)))}`).then(async (res) => Buffer.from(await res.arrayBuffer()))
+    ? fetch(`http://127.0.0.1:${pprofPort}/debug/pprof/profile?seconds=${Math.min(30, Math.max(5, Math.round(total / 500)))}`).then(async (res) => Buffer.from(await res.arrayBuffer()))
     : undefined;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
