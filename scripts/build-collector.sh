@@ -3,10 +3,11 @@
 # OpenTelemetry Collector Builder, through Go modules only.
 #
 # Cached by content: the output lives in .cache/otelcol/<hash>/otelcol-headcount, where <hash>
-# covers builder.yaml, the builder version and the Go toolchain. A second run with the same
-# inputs does no work. Progress goes to stderr: `build-collector: step: ...` lines, `go: downloading`
-# lines, a `compiling N packages; then linking <main package>` line, then one line per compiled
-# package (`go build -v`). The last line printed on stdout is the binary's absolute path.
+# covers builder.yaml, Headcount's own components (collector-config/components/), the builder
+# version and the Go toolchain. A second run with the same inputs does no work. Progress goes to
+# stderr: `build-collector: step: ...` lines, `go: downloading` lines, a `compiling N packages;
+# then linking <main package>` line, then one line per compiled package (`go build -v`). The
+# last line printed on stdout is the binary's absolute path.
 #
 # Usage: scripts/build-collector.sh            (or: npm run build:collector)
 # Env:   HEADCOUNT_CACHE_DIR  cache root [<repo>/.cache]
@@ -16,6 +17,7 @@ BUILDER_VERSION="v0.161.0"
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 manifest="$repo/collector-config/builder.yaml"
+components="$repo/collector-config/components"
 cache="${HEADCOUNT_CACHE_DIR:-$repo/.cache}"
 
 die() { echo "build-collector: $*" >&2; exit 1; }
@@ -30,7 +32,7 @@ if grep -E '^\s*- gomod: ' "$manifest" | grep -vE " (${want}|v1\.[0-9]+\.[0-9]+)
   die "builder.yaml has components not pinned to ${want}: $(grep -E '^\s*- gomod: ' "$manifest" | grep -vE " (${want}|v1\.[0-9]+\.[0-9]+)\s*$" | tr -s ' ')"
 fi
 
-hash="$( { cat "$manifest"; echo "builder=$BUILDER_VERSION go=$go_version $(go env GOOS GOARCH)"; } | sha256sum | cut -c1-16)"
+hash="$( { cat "$manifest"; (cd "$components" && find . -type f ! -name '*_test.go' ! -name '*.md' | LC_ALL=C sort | xargs sha256sum); echo "builder=$BUILDER_VERSION go=$go_version $(go env GOOS GOARCH)"; } | sha256sum | cut -c1-16)"
 out_dir="$cache/otelcol/$hash"
 bin="$out_dir/otelcol-headcount"
 
@@ -58,6 +60,8 @@ work="$cache/otelcol/.work-$hash-$$"
 rm -rf "$work"
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
+# builder.yaml replaces headcount.local/otelcol with ../components (relative to the output folder).
+cp -R "$components" "$work/components"
 
 echo "build-collector: building $hash with Go $go_version" >&2
 echo "build-collector: step: generating sources, fetching modules (the builder is silent until done)" >&2

@@ -228,6 +228,8 @@ export interface Collector {
   pseudonym(installId: string): string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** SIGKILL (no shutdown at all: a crash or an OOM kill), resolved once the process is gone. */
+  kill(): Promise<void>;
   /** Everything the collector wrote to stdout/stderr, across restarts. */
   logs(): string;
   /** OS process id while running (for RSS measurements). */
@@ -272,6 +274,9 @@ export async function startCollector(binary: string, options: CollectorOptions):
     HEADCOUNT_TOKEN_FILE: tokenFile,
     HEADCOUNT_PROMETHEUS_URL: options.prometheusUrl,
     HEADCOUNT_STORAGE_DIR: storageDir,
+    // As in docker-compose.yml and the Dockerfile: the Go runtime collects harder near this.
+    GOMEMLIMIT: '450MiB',
+    GOGC: '400',
     HEADCOUNT_PSEUDONYM_KEY_FILE: pseudonymKeyFile,
     ...(typeof lists === 'string' ? {} : renderCollectorLists(lists)),
     ...fastCollectorEnv,
@@ -296,6 +301,13 @@ export async function startCollector(binary: string, options: CollectorOptions):
     },
     async stop() {
       await terminate(proc);
+    },
+    async kill() {
+      const current = proc;
+      if (current === undefined || current.child.exitCode !== null || current.child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => current.child.once('exit', () => resolve()));
+      current.child.kill('SIGKILL');
+      await exited;
     },
     logs: () => output.join('') + (proc !== undefined && proc.child.exitCode === null ? proc.output.join('') : ''),
     pid: () => (proc !== undefined && proc.child.exitCode === null ? proc.child.pid : undefined),
