@@ -3,7 +3,10 @@
  * against a small fake of the Prometheus API (unit level; the real Cortex cluster is exercised by
  * cluster.test.ts).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendHeaders } from '../../src/backend.ts';
@@ -84,7 +87,11 @@ describe('report and erase against a multi-tenant API (fake Cortex query-fronten
     expect(seen.every((r) => r.headers['x-scope-orgid'] === 'acme')).toBe(true);
 
     const out: string[] = [];
-    const code = await runCli(['erase', ID, '--prometheus', url, '--tenant', 'acme'], {} as never, { out: (t) => void out.push(t), err: (t) => void out.push(t) });
+    const dir = await mkdtemp(join(tmpdir(), 'headcount-erase-key-'));
+    const keyFile = join(dir, 'pseudonym-key');
+    await writeFile(keyFile, KEY);
+    const code = await runCli(['erase', ID, '--prometheus', url, '--tenant', 'acme', '--key-file', keyFile], {} as never, { out: (t) => void out.push(t), err: (t) => void out.push(t) });
+    await rm(dir, { recursive: true, force: true });
     expect(code).toBe(1);
     expect(out.join('\n')).toMatch(/headcount erase: this backend serves no per-series deletion/);
   });
