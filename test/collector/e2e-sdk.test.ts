@@ -46,8 +46,8 @@ describe.skipIf(!bins.ok)('SDK -> collector -> Prometheus', () => {
     h.feature('dashboard_shared');
     const outcome = await h.sendNow();
     expect(outcome.sent).toBe(true);
-    const status = await h.status();
-    const installId = (status as unknown as { installId?: string }).installId;
+    const { installId } = await h.status();
+    expect(installId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 
     const stored = await p().waitFor('headcount_heartbeat{job="acme"}', 1, 15_000);
     expect(stored).toHaveLength(1);
@@ -62,8 +62,8 @@ describe.skipIf(!bins.ok)('SDK -> collector -> Prometheus', () => {
       flag_sso_enabled: '1',
       flag_external_db: '0',
     });
-    expect(labels['instance']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    if (installId !== undefined) expect(labels['instance']).toBe(installId);
+    // The install id is the series' instance label, nothing else identifies the install.
+    expect(labels['instance']).toBe(installId);
 
     // Feature records of the day are sent at shutdown (one per feature per install per day).
     await h.shutdown({ timeoutMs: 5000 });
