@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { allQueries, DEFAULT_K, renderQuery } from '../../src/queries.ts';
+import { allQueries, DEFAULT_K, FRESHNESS, HEALTH, OVERVIEW, renderQuery } from '../../src/queries.ts';
 import { catalog } from '../../examples/acme-app/telemetry.ts';
 import { REPO } from '../helpers/child.ts';
 
@@ -27,4 +27,12 @@ it('every breakdown of people-countable groups suppresses below $k', () => {
   expect(grouped.length).toBeGreaterThan(10);
   for (const q of grouped) expect(q.expr, q.id).toContain('>= $k');
   expect(renderQuery('x >= $k', { service: 'acme', k: DEFAULT_K })).toBe('x >= 5');
+});
+
+it('only totals go unsuppressed: every other query (breakdowns, versions over time, each feature) carries `>= $k`', () => {
+  const totals = [...OVERVIEW, ...FRESHNESS, ...HEALTH].map((q) => q.id);
+  expect(allQueries(catalog).filter((q) => !q.expr.includes('>= $k')).map((q) => q.id)).toEqual(totals);
+  for (const id of ['version_adoption_over_time', 'feature_events_per_day', 'feature_export_csv_installs_per_day', 'feature_export_csv_events_per_day', 'feature_export_csv_share']) {
+    expect(allQueries(catalog).find((q) => q.id === id)?.expr, id).toContain('>= $k');
+  }
 });
