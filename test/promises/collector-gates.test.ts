@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { catalog } from '../../examples/acme-app/telemetry.ts';
 import { collectorAllowListEnv } from '../../src/otlp/allowlist.ts';
 import { collectorBinaries } from '../../scripts/stack/binaries.ts';
@@ -65,12 +65,17 @@ describe.skipIf(!bins.ok)('collector allow-lists from the catalog (real collecto
     const id = newInstallId();
     const headers = { 'x-forwarded-for': '203.0.113.61', 'user-agent': 'marker-agent-5e1d', 'x-client-marker': 'marker-hdr-9c2b' };
     const body = heartbeatJson({ resource: sdkResource(id), points: [{ 'quantity.servers': '10-99' }] });
-    expect((await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN, headers })).status).toBe(200);
-    await p().waitFor(`headcount_heartbeat{instance="${id}"}`);
-    const queued = filesUnder(c().storageDir).map((f) => readFileSync(f).toString('latin1')).join('\n');
-    // Positive control: the queue file really held this request's data on its way to Prometheus.
-    expect(queued).toContain(id);
-    for (const secret of ['203.0.113.61', 'marker-agent-5e1d', 'marker-hdr-9c2b', TOKEN]) expect(queued).not.toContain(secret);
+    // With Prometheus down the request waits in the queue on disk: read it there.
+    await p().stop();
+    try {
+      expect((await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN, headers })).status).toBe(200);
+      const queued = () => filesUnder(c().storageDir).map((f) => readFileSync(f).toString('latin1')).join('\n');
+      await vi.waitFor(() => expect(queued()).toContain(id), { timeout: 30_000, interval: 200 });
+      for (const secret of ['203.0.113.61', 'marker-agent-5e1d', 'marker-hdr-9c2b', TOKEN]) expect(queued()).not.toContain(secret);
+    } finally {
+      await p().start();
+    }
+    await p().waitFor(`headcount_heartbeat{instance="${id}"}`, 1, 30_000);
   });
 });
 
