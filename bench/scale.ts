@@ -18,19 +18,28 @@
  *   queries read the in-order head and compacted blocks, as production data stamped on receipt).
  *
  *   npm run bench:scale -- --installs 10000 --days 7 [--seed 42] [--concurrency 256] [--repeat 3] [--json out.json] [--keep]
+ *   npm run bench:scale -- --engine cortex [--fast] ...   (bench/scale-cortex.ts)
  *
  * --keep leaves the loaded stack running (Prometheus URL on stderr) until Ctrl-C, for experiments.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { requireBinaries } from '../scripts/stack/binaries.ts';
 import { durationMs, startDemoStack } from '../scripts/stack/demo-stack.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
-import { allQueries, HEALTH, recordingRules, renderQuery, VARIABLE_QUERIES, type Query } from '../src/queries.ts';
+import { allQueries, backfillRulesFile, HEALTH, RECORDED, recordingRules, renderQuery, RULE_INTERVAL, STATE_CARRY, VARIABLE_QUERIES, type Query } from '../src/queries.ts';
 import { planFleet } from '../src/simulate/fleet.ts';
 import { simulate } from '../src/simulate/run.ts';
 import { median, sleep } from './stats.ts';
+
+// `--engine cortex`: the same fleet on a multi-process Cortex cluster (bench/scale-cortex.ts).
+if (process.argv.includes('--engine') && process.argv[process.argv.indexOf('--engine') + 1] === 'cortex') {
+  await import('./scale-cortex.ts');
+  process.exit(0);
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +50,7 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '3' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'prometheus' },
   },
   allowPositionals: true,
 });
@@ -126,6 +136,44 @@ async function timeQuery(path: string, params: Record<string, string>, times = r
   return { ms: median(ms), results };
 }
 
+/**
+ * Backfills the two state rules (raw definitions) every RULE_INTERVAL over the STATE_CARRY
+ * before `at`, as live evaluations would have written them, and waits until Prometheus serves them.
+ */
+async function backfillState(at: number): Promise<void> {
+  const { promtool } = await requireBinaries();
+  const file = join(workDir, 'state.rules.yml');
+  const text = backfillRulesFile(app.catalog);
+  const keep = new Set<string>([RECORDED.lastSeen, RECORDED.previousSeen]);
+  // Keep the header and group lines, and the record/expr pairs of the two state rules.
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^ {6}- record: (.+)$/.exec(lines[i]!);
+    if (m === null) out.push(lines[i]!);
+    else if (keep.has(m[1]!)) out.push(lines[i]!, lines[++i]!);
+    else i++;
+  }
+  await writeFile(file, out.join('\n'));
+  const blocks = join(workDir, 'state-blocks');
+  const carryS = durationMs(STATE_CARRY) / 1000;
+  await promisify(execFile)(promtool, ['--enable-feature=promql-experimental-functions', 'tsdb', 'create-blocks-from', 'rules', '--quiet', `--url=${promUrl}`,
+    `--start=${at - carryS + durationMs(RULE_INTERVAL) / 1000}`, `--end=${at}`, `--output-dir=${blocks}`, file], { maxBuffer: 64 * 1024 * 1024 });
+  for (const block of (await readdir(blocks)).sort()) await rename(join(blocks, block), join(stack.prometheus.dataDir, block));
+  const expected = carryS / (durationMs(RULE_INTERVAL) / 1000);
+  for (const deadline = Date.now() + 120_000; ; await sleep(500)) {
+    const counts = await Promise.all(
+      [RECORDED.lastSeen, RECORDED.previousSeen].map(async (m) => {
+        const r = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: `count_over_time(${m}{instance=""}[${STATE_CARRY}])`, time: String(at) });
+        return Number(r.result[0]?.value[1] ?? 0);
+      }),
+    );
+    // promtool may leave out the evaluation at --end itself (the 1-day backfill has it).
+    if (counts.every((n) => n >= expected - 1)) return;
+    if (Date.now() > deadline) throw new Error(`state blocks not loaded: ${counts.join(', ')} of ${expected} evaluations`);
+  }
+}
+
 interface TsdbStatus {
   headStats: { numSeries: number; chunkCount: number; minTime: number; maxTime: number };
   seriesCountByMetricName: { name: string; value: number }[];
@@ -195,21 +243,34 @@ try {
   const perInstall = ['headcount_heartbeat', 'headcount_feature_install_days_total'];
   const headcountSeries = perInstall.reduce((n, name) => n + (byName[name] ?? 0), 0);
 
-  // ---- recording rules: one evaluation on the raw history, then the backfill ------------------
+  // ---- recording rules: backfill, then one evaluation of every rule ----------------------------
   const rules = recordingRules(app.catalog);
-  const ruleTimings: { record: string; timed: Timed }[] = [];
-  const promCpuRules = await cpuSeconds(promPid);
-  const evalAt = Date.now() / 1000;
-  for (const rule of rules) {
-    log(`  rule ${rule.record}`);
-    ruleTimings.push({ record: rule.record, timed: await timeQuery('/api/v1/query', { query: rule.expr, time: String(evalAt) }, 1) });
-  }
-  const ruleCpu = (await cpuSeconds(promPid)) - promCpuRules;
-  log(`Backfilling the ${rules.length} rules once a day over ${days} days with promtool…`);
+  log(`Backfilling the ${rules.length} rules once a day over ${days} days with promtool (raw definitions)…`);
   const b0 = Date.now();
   const now = await stack.recordRules({ interval: '1d', live: false });
   const backfillSeconds = (Date.now() - b0) / 1000;
+  // The state rules' series as live evaluations leave them: one sample every RULE_INTERVAL over
+  // the last STATE_CARRY (what the next evaluation reads back).
+  log(`Backfilling the state rules every ${RULE_INTERVAL} over the last ${STATE_CARRY}…`);
+  await backfillState(now);
   const recordedSeries = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: `count({__name__=~"headcount:.+"})`, time: String(now) });
+  const stateSeries = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: `count({__name__=~"${RECORDED.lastSeen}|${RECORDED.previousSeen}"})`, time: String(now) });
+  // One evaluation cycle at the newest evaluation: each rule as Prometheus evaluates it every
+  // RULE_INTERVAL (the state rules read their carried state and one day of raw heartbeats), and
+  // the same series from their raw definitions (the cycle before the state was carried).
+  const ruleTimings: { record: string; timed: Timed; raw: Timed }[] = [];
+  const promCpuRules = await cpuSeconds(promPid);
+  for (const rule of rules) {
+    log(`  rule ${rule.record}`);
+    ruleTimings.push({ record: rule.record, timed: await timeQuery('/api/v1/query', { query: rule.expr, time: String(now) }, 1), raw: { ms: 0 } });
+  }
+  const ruleCpu = (await cpuSeconds(promPid)) - promCpuRules;
+  const promCpuRaw = await cpuSeconds(promPid);
+  for (const r of ruleTimings) {
+    const rule = rules.find((x) => x.record === r.record)!;
+    r.raw = rule.raw === rule.expr ? r.timed : await timeQuery('/api/v1/query', { query: rule.raw, time: String(now) }, 1);
+  }
+  const rawCpu = (await cpuSeconds(promPid)) - promCpuRaw;
 
   // ---- queries, as the dashboards issue them, as of the newest recorded evaluation ------------
   const baseline = await timeQuery('/api/v1/query', { query: 'vector(1)', time: String(now) }, 21);
@@ -262,11 +323,15 @@ try {
   line(`Prometheus memory: idle VmRSS ${mib(idle.rss).toFixed(1)} MiB (baseline); loaded VmRSS ${mib(loaded.rss).toFixed(1)} MiB, VmHWM ${mib(loaded.hwm).toFixed(1)} MiB; after the queries VmRSS ${mib(after.rss).toFixed(1)} MiB, VmHWM ${mib(after.hwm).toFixed(1)} MiB`);
   line(`Simulator (node) peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   line();
-  const ruleMs = ruleTimings.map((r) => r.timed.ms);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const slowRule = [...ruleTimings].sort((a, b) => b.timed.ms - a.timed.ms)[0];
-  line(`Recording rules (${rules.length}, each evaluated once on the raw history): ${(ruleMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s in all = one evaluation cycle every 15 min, Prometheus ${ruleCpu.toFixed(1)} CPU-s; slowest ${slowRule?.timed.ms.toFixed(0)} ms (${slowRule?.record})`);
-  for (const r of ruleTimings.filter((t) => t.timed.error !== undefined)) line(`  FAILED rule ${r.record}: ${r.timed.error}`);
-  line(`Backfill (promtool, one evaluation per rule per day over ${days} days): ${backfillSeconds.toFixed(1)} s; recorded series: ${recordedSeries.result[0]?.value[1] ?? 0}`);
+  const slowRaw = [...ruleTimings].sort((a, b) => b.raw.ms - a.raw.ms)[0];
+  line(`Rule cycle (${rules.length} rules, one evaluation as Prometheus runs it every ${RULE_INTERVAL}): ${(sum(ruleTimings.map((r) => r.timed.ms)) / 1000).toFixed(2)} s, Prometheus ${ruleCpu.toFixed(1)} CPU-s; slowest ${slowRule?.timed.ms.toFixed(0)} ms (${slowRule?.record})`);
+  line(`  the same series from the raw definitions (the cycle without carried state): ${(sum(ruleTimings.map((r) => r.raw.ms)) / 1000).toFixed(2)} s, ${rawCpu.toFixed(1)} CPU-s for the rules that differ; slowest ${slowRaw?.raw.ms.toFixed(0)} ms (${slowRaw?.record})`);
+  line('  per rule, ms (cycle / raw):');
+  for (const r of ruleTimings) line(`  ${r.timed.ms.toFixed(0).padStart(8)} / ${r.raw.ms.toFixed(0).padStart(8)}  ${r.record}`);
+  for (const r of ruleTimings.filter((t) => t.timed.error !== undefined || t.raw.error !== undefined)) line(`  FAILED rule ${r.record}: ${r.timed.error ?? r.raw.error}`);
+  line(`Backfill (promtool, one evaluation per rule per day over ${days} days, raw definitions): ${backfillSeconds.toFixed(1)} s; recorded series: ${recordedSeries.result[0]?.value[1] ?? 0} (per-install state: ${stateSeries.result[0]?.value[1] ?? 0})`);
   line();
   line(`Queries (median of ${repeat} runs each; baseline vector(1): ${baseline.ms.toFixed(2)} ms):`);
   line(`- ${ok.filter((t) => t.mode === 'instant').length} instant, ${ok.filter((t) => t.mode === 'range').length} range; ${timings.length} timings took ${querySeconds.toFixed(1)} s wall with repeats, Prometheus ${promQueryCpu.toFixed(1)} CPU-s`);
@@ -286,7 +351,7 @@ try {
           heartbeats: result.heartbeats, featureRecords: result.featureRecords, loadSeconds, sendSeconds, promLoadCpu,
           distinct, headSeries, totalSeries, blocks, oooSamples, byName, idle, loaded, after, nodeMaxRssKiB: process.resourceUsage().maxRSS,
           baselineMs: baseline.ms, querySeconds, promQueryCpu, ruleCpu, backfillSeconds,
-          rules: ruleTimings.map((r) => ({ record: r.record, ...r.timed })),
+          rules: ruleTimings.map((r) => ({ record: r.record, ...r.timed, rawMs: r.raw.ms })),
           timings: timings.map((t) => ({ id: t.id, mode: t.mode, panel: t.panel, ...t.timed })),
         },
         null,

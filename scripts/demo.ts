@@ -14,12 +14,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { envPrefixFor } from '../src/config.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
 import { RULE_INTERVAL } from '../src/queries.ts';
 import { installBaseReport } from '../src/report.ts';
 import { planFleet } from '../src/simulate/fleet.ts';
 import { simulate } from '../src/simulate/run.ts';
-import { startDemoStack } from './stack/demo-stack.ts';
+import { formatBuild, formatBuilds, requireBinaries, watchBuilds, type BuildProgress } from './stack/binaries.ts';
+import { HISTORY_LAG_MS, startDemoStack } from './stack/demo-stack.ts';
 
 export interface DemoOptions {
   readonly installs: number;
@@ -30,6 +32,8 @@ export interface DemoOptions {
   /** Module whose default export is the product's HeadcountOptions (default: examples/acme-app). */
   readonly app?: string;
   readonly out?: (text: string) => void;
+  /** Redraw one progress line in place (a terminal); otherwise a line per step and every 30 s. */
+  readonly tty?: boolean;
 }
 
 export const DEMO_USAGE = 'usage: npm run demo -- [--installs 300] [--days 7] [--seed 42] [--k 5] [--keep] [--app <module>]';
@@ -70,11 +74,42 @@ async function loadApp(module: string | undefined): Promise<HeadcountOptions> {
   return mod.default;
 }
 
+/**
+ * Builds (or reuses) the binaries with visible progress: on a terminal one line redrawn every
+ * second; otherwise a line whenever a build enters a new step and all builds every 30 s; then one
+ * closing line (`collector built in 6m12s · prometheus cached`). Each line names the
+ * binary, its elapsed time and its package count, which keeps growing while the Go tool works.
+ */
+async function buildWithProgress(out: (text: string) => void, tty: boolean): Promise<void> {
+  let builds: readonly BuildProgress[] = [];
+  const phases = new Map<string, string>();
+  const line = () => `  ${formatBuilds(builds)}`;
+  const unwatch = watchBuilds((all) => {
+    builds = all;
+    if (tty) return;
+    for (const b of all) {
+      // Each new step once; the end state goes on the closing line.
+      const key = `${b.phase} ${b.step ?? ''}`;
+      if (phases.get(b.name) === key || ['starting', 'built', 'cached', 'failed'].includes(b.phase)) continue;
+      phases.set(b.name, key);
+      out(`  ${formatBuild(b)}\n`);
+    }
+  });
+  const timer = setInterval(() => (tty ? out(`\r\x1b[K${line()}`) : out(`${line()}\n`)), tty ? 1_000 : 30_000);
+  try {
+    await requireBinaries();
+  } finally {
+    clearInterval(timer);
+    unwatch();
+    out(`${tty ? '\r\x1b[K' : ''}${line()}\n`);
+  }
+}
+
 export async function runDemo(o: DemoOptions): Promise<void> {
   const out = o.out ?? ((t: string) => void process.stdout.write(t));
   const app = await loadApp(o.app);
-  out('Building or reusing the Collector and Prometheus binaries (first run: a few minutes)…\n');
-  const started = Date.now();
+  out('Building or reusing the Collector, Prometheus and promtool (first run: see README "Two commands")…\n');
+  await buildWithProgress(out, o.tty ?? (o.out === undefined && process.stdout.isTTY));
   const stack = await startDemoStack({ product: app.product, catalog: app.catalog, historyDays: o.days });
   const stateDir = await mkdtemp(join(tmpdir(), 'headcount-demo-state-'));
   let stopping: Promise<void> | undefined;
@@ -84,6 +119,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   try {
     out(`Collector ${stack.collector.url}  Prometheus ${stack.prometheus.url}  (demo variant: history by time shift)\n`);
     out(`Simulating ${o.installs} installs of "${app.product}" over ${o.days} days (seed ${o.seed}) through the SDK…\n`);
+    const started = Date.now();
     const result = await simulate({
       app,
       plan: planFleet(o.installs, o.days, o.seed, app.catalog),
@@ -103,10 +139,18 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     await stack.scrapeCollector();
     out(`Recording rules backfilled over the history with promtool in ${((Date.now() - backfill) / 1000).toFixed(1)} s; Prometheus evaluates them every ${RULE_INTERVAL} from now on.\n\n`);
     out(await installBaseReport(stack.prometheus.url, { service: app.product, k: o.k, catalog: app.catalog, time: asOf, healthTime: Date.now() / 1000 }));
+    const prefix = envPrefixFor(app.product);
+    const lagMin = HISTORY_LAG_MS / 60_000;
     out(`\nPrometheus API: ${stack.prometheus.url}/api/v1/query   (try: count(count by (instance) (last_over_time(headcount_heartbeat[25h]))))\n`);
     out(`Grafana: add a Prometheus data source with URL ${stack.prometheus.url} and import dashboards/*.json\n`);
     out('  (or on a machine with Docker run the full stack from docker-compose.yml: see README.md).\n');
-    out(`Same report again: node src/cli.ts report --prometheus ${stack.prometheus.url} --service ${app.product} --k ${o.k}\n`);
+    out(`\n${o.keep ? 'Point your own app at this stack' : 'With --keep the stack stays up; then point your own app at it'} (paste before your start command):\n`);
+    out(`  ${prefix}TELEMETRY_ENDPOINT=${stack.collector.url} ${prefix}TELEMETRY_TOKEN=${stack.token}${app.product === 'acme' ? ' npm run example' : ''}\n`);
+    out(`The demo collector stamps what it receives ${lagMin} minutes in the past (one rule interval, so the\n`);
+    out('  backfilled rules cover the whole simulated history): times here run that much behind the clock.\n');
+    out(`A new install's first heartbeat leaves 5-60 s after start; it is in Prometheus at once, and in the\n`);
+    out(`  report and the dashboards after the next recording-rule evaluation (every ${RULE_INTERVAL}, so within ${RULE_INTERVAL}).\n`);
+    out(`Same report again${o.keep ? '' : ' (with --keep)'}: npm run report -- --prometheus ${stack.prometheus.url} --service ${app.product} --k ${o.k}\n`);
     if (o.keep) {
       out('\nRunning until Ctrl-C.\n');
       await new Promise(() => undefined);

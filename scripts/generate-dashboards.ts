@@ -3,8 +3,10 @@
  * they read (src/queries.ts recordingRules()) as YAML, both for one catalog.
  *
  *   npm run dashboards                      -> dashboards/*.json + collector-config/rules/headcount.rules.yml
+ *                                              + collector-config/rules-backfill/headcount.rules.yml
  *                                              for examples/acme-app's catalog
- *   node scripts/generate-dashboards.ts --app ./my-app/telemetry.ts --out ./grafana/dashboards --rules ./prometheus/rules/headcount.rules.yml
+ *   node scripts/generate-dashboards.ts --app ./my-app/telemetry.ts --out ./grafana/dashboards --rules ./prometheus/rules/headcount.rules.yml \
+ *     --backfill-rules ./prometheus/rules-backfill/headcount.rules.yml
  *   node scripts/generate-dashboards.ts --check   exits 1 when the committed files are stale
  *
  * The app module exports `catalog` (or a default export with `.catalog`), like
@@ -15,12 +17,14 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Catalog } from '../src/catalog.ts';
-import { rulesFile } from '../src/queries.ts';
+import { backfillRulesFile, rulesFile } from '../src/queries.ts';
 import { buildDashboards, toJson } from '../dashboards/src/index.ts';
 
 export const DEFAULT_APP = 'examples/acme-app/telemetry.ts';
 export const DEFAULT_OUT = 'dashboards';
 export const DEFAULT_RULES = 'collector-config/rules/headcount.rules.yml';
+/** Outside rules/: Prometheus loads rules/*.yml, and this file writes the same series. */
+export const DEFAULT_BACKFILL_RULES = 'collector-config/rules-backfill/headcount.rules.yml';
 
 export async function loadCatalog(app: string): Promise<Catalog> {
   const mod = (await import(pathToFileURL(resolve(app)).href)) as { catalog?: Catalog; default?: { catalog?: Catalog } };
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
       app: { type: 'string', default: DEFAULT_APP },
       out: { type: 'string', default: DEFAULT_OUT },
       rules: { type: 'string', default: DEFAULT_RULES },
+      'backfill-rules': { type: 'string', default: DEFAULT_BACKFILL_RULES },
       check: { type: 'boolean', default: false },
     },
   });
@@ -42,6 +47,7 @@ async function main(): Promise<void> {
   const files = [
     ...buildDashboards(catalog).map(({ file, dashboard }) => ({ path: resolve(values.out, file), json: toJson(dashboard) })),
     { path: resolve(values.rules), json: rulesFile(catalog) },
+    { path: resolve(values['backfill-rules']), json: backfillRulesFile(catalog) },
   ];
   const stale: string[] = [];
   for (const { path, json } of files) {

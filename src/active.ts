@@ -5,23 +5,25 @@
  */
 import { bucketOf } from './bucket.ts';
 import { variableNames, type Settings } from './config.ts';
-import { channelOf, deploymentKind, hostArch, normaliseVersion, osType, runtimeVersion } from './environment.ts';
+import { deploymentKind, hostArch, osType, PRERELEASE_WORDS, runtimeVersion, versionFacts } from './environment.ts';
 import type { ResolvedOptions } from './headcount.ts';
-import { appendLedger, loadPendingFeatures, mergeDayCounts, savePendingFeatures, sha256, type DayCounts } from './local.ts';
+import { appendLedger, loadPendingFeatures, mergeDayCounts, readLedger, savePendingFeatures, sha256, trimDays, type DayCounts, type LedgerEntry } from './local.ts';
 import { allowListFor, FLAG_PREFIX, QUANTITY_PREFIX, SCHEMA_VERSION, type AllowList } from './otlp/allowlist.ts';
 import { buildBodies, parseCollected, type Bodies, type FeatureDay } from './otlp/pipeline.ts';
 import type { ReportMaps } from './otlp/report-schema.ts';
 import { RedactionCounter } from './otlp/redaction-counter.ts';
 import { backoffDelay, DAY_MS, nextDelay, nextTurn, unrefTimer, utcDay, between } from './schedule.ts';
-import { CorruptStateError, FileStateStore, LockTimeoutError, MemoryStateStore, newInstallId, type InstallState, type StateStore } from './store.ts';
+import { CorruptStateError, FileStateStore, LockTimeoutError, MemoryStateStore, newInstallId, parseState, type InstallState, type StateStore } from './store.ts';
 import { encodeBody, post, type SendResult } from './transport.ts';
 import { VERSION } from './version.ts';
+import { errnoWord, errorWord } from './words.ts';
 
 export interface Status {
   readonly enabled: boolean;
   readonly reason: string;
   readonly product: string;
-  readonly version: string;
+  /** The version as the wire carries it (a pre-release outside the vocabulary cut), undefined when not a version. */
+  readonly version: string | undefined;
   readonly endpoint: string | undefined;
   readonly debug: boolean;
   readonly stateDir: string;
@@ -31,9 +33,15 @@ export interface Status {
   readonly installId: string | undefined;
   readonly idCreatedAt: number | undefined;
   readonly lastSentAt: number | undefined;
+  /** When the next heartbeat will really be attempted, if one is due. */
   readonly nextSendAt: number | undefined;
+  /** Why there is no next send, or how sure the time is (fixed words). */
+  readonly nextSendNote: string | undefined;
+  /** Problems found in the local state and what was done about them (fixed words, no values). */
+  readonly notes: readonly string[];
   /** Attributes dropped by the redacting processors: key and reason, never the value. */
   readonly redactions: { readonly total: number; readonly entries: ReturnType<RedactionCounter['entries']> };
+  /** The last delivery's outcome: this process's, else the newest ledger entry's. */
   readonly lastResult: string | undefined;
   readonly variables: ReturnType<typeof variableNames>;
 }
@@ -69,6 +77,88 @@ export interface Active {
 /** Placeholder id shown in a preview before any id exists; real sends never use it. */
 export const PREVIEW_INSTALL_ID = '00000000-0000-4000-8000-000000000000';
 
+/** At most this many keys of a `quantities` / `flags` object are looked at for undeclared names. */
+export const MAX_COLLECT_KEYS = 256;
+
+const isProxy = (value: object): boolean => process.getBuiltinModule('node:util').types.isProxy(value);
+
+/** `Array.isArray`, or undefined when asking throws (a revoked proxy). */
+function isArray(value: object): boolean | undefined {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return undefined;
+  }
+}
+
+type Read = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
+
+/** `obj[key]` if `obj` has it as an own property; never throws (getters, proxy traps, revoked proxies). */
+function readOwn(obj: object, key: string): Read | undefined {
+  try {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) return undefined;
+    return { ok: true, value: (obj as Record<string, unknown>)[key] };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * A plain copy of `collect()`'s result holding only the catalog's names, read without trusting
+ * it: declared names are looked up one by one (a throwing getter or proxy trap loses only that
+ * value), so the cost does not grow with the object. Other keys are enumerated only on ordinary
+ * objects (never a proxy, whose traps are the host's code), and at most `MAX_COLLECT_KEYS` of them
+ * are checked for warnings. Undefined when the result is not `{ quantities?, flags? }`.
+ */
+export function readCollected(report: unknown, o: ResolvedOptions): { quantities?: Record<string, unknown>; flags?: Record<string, unknown> } | undefined {
+  if (report === undefined || report === null) return {};
+  if (typeof report !== 'object' || isArray(report) !== false) return undefined;
+  const out: { quantities?: Record<string, unknown>; flags?: Record<string, unknown> } = {};
+  for (const kind of ['quantities', 'flags'] as const) {
+    const declared = kind === 'quantities' ? o.catalog.quantities : o.catalog.flags;
+    const what = kind === 'quantities' ? 'quantity' : 'flag';
+    let section: unknown;
+    try {
+      section = (report as Record<string, unknown>)[kind];
+    } catch {
+      o.log(`collect(): reading ${kind} threw; its values were left out`);
+      continue;
+    }
+    if (section === undefined) continue;
+    if (section === null || typeof section !== 'object') return undefined;
+    const array = isArray(section);
+    if (array === true) return undefined;
+    if (array === undefined) {
+      o.log(`collect(): reading ${kind} threw; its values were left out`);
+      continue;
+    }
+    const copy: Record<string, unknown> = {};
+    for (const name of declared.keys()) {
+      const read = readOwn(section, name);
+      if (read === undefined) continue;
+      if (read.ok) copy[name] = read.value;
+      else o.log(`collect(): ${what} "${name}" could not be read; left out`);
+    }
+    out[kind] = copy;
+    if (isProxy(section)) continue;
+    let keys: string[];
+    try {
+      keys = Object.keys(section);
+    } catch {
+      continue;
+    }
+    let looked = 0;
+    for (const key of keys) {
+      if (++looked > MAX_COLLECT_KEYS) {
+        o.log(`collect(): ${kind} has more than ${MAX_COLLECT_KEYS} keys; only declared names were read`);
+        break;
+      }
+      if (!declared.has(key)) o.warnUndeclared(`collect(): ${what}`, key);
+    }
+  }
+  return out;
+}
+
 /** Turns `collect()`'s output into heartbeat attributes, warning (by key) about anything bad. */
 export function reportAttributes(parsed: ReportMaps | undefined, o: ResolvedOptions): Record<string, string> {
   const out: Record<string, string> = {};
@@ -77,10 +167,7 @@ export function reportAttributes(parsed: ReportMaps | undefined, o: ResolvedOpti
     return out;
   }
   for (const [name, value] of Object.entries(parsed.quantities ?? {})) {
-    if (!o.catalog.quantities.has(name)) {
-      o.warnUndeclared('collect(): quantity', name);
-      continue;
-    }
+    if (!o.catalog.quantities.has(name)) continue;
     const bucket = typeof value === 'number' ? bucketOf(value) : undefined;
     if (bucket === undefined) {
       o.log(`collect(): quantity "${name}" must be a finite number >= 0; left out`);
@@ -89,10 +176,7 @@ export function reportAttributes(parsed: ReportMaps | undefined, o: ResolvedOpti
     out[QUANTITY_PREFIX + name] = bucket;
   }
   for (const [name, value] of Object.entries(parsed.flags ?? {})) {
-    if (!o.catalog.flags.has(name)) {
-      o.warnUndeclared('collect(): flag', name);
-      continue;
-    }
+    if (!o.catalog.flags.has(name)) continue;
     if (typeof value !== 'boolean') {
       o.log(`collect(): flag "${name}" must be a boolean; left out`);
       continue;
@@ -103,11 +187,12 @@ export function reportAttributes(parsed: ReportMaps | undefined, o: ResolvedOpti
 }
 
 export function resourceAttributes(o: ResolvedOptions, installId: string): Record<string, string> {
-  const version = normaliseVersion(o.version);
-  if (version === undefined) o.log('version: not a semver version (x.y.z[-pre]); service.version is left out');
+  const facts = versionFacts(o.version);
+  if (facts === undefined) o.log('version: not a semver version (x.y.z[-pre]); service.version is left out');
+  else if (facts.cut) o.log(`version: only x.y.z and the pre-releases ${PRERELEASE_WORDS.join(', ')} (with a number up to 999) are sent; it goes out as ${facts.version}`);
   return {
     'service.name': o.product,
-    ...(version === undefined ? {} : { 'service.version': version, 'headcount.channel': channelOf(version) }),
+    ...(facts === undefined ? {} : { 'service.version': facts.version, 'headcount.channel': facts.channel }),
     'service.instance.id': installId,
     'headcount.deployment': o.simulatedHost?.deployment ?? deploymentKind(o.env),
     'os.type': o.simulatedHost?.osType ?? osType(),
@@ -117,6 +202,9 @@ export function resourceAttributes(o: ResolvedOptions, installId: string): Recor
   };
 }
 
+/** The timeout's own rejection, told apart by identity (never by reading the host's error). */
+const COLLECT_TIMEOUT = new Error('collect() timed out');
+
 async function collectReport(o: ResolvedOptions): Promise<unknown> {
   if (o.collect === undefined) return {};
   const collect = o.collect;
@@ -125,11 +213,12 @@ async function collectReport(o: ResolvedOptions): Promise<unknown> {
     return await Promise.race([
       Promise.resolve().then(() => collect()),
       new Promise<never>((_, reject) => {
-        timer = unrefTimer(() => reject(new Error('timeout')), o.collectTimeoutMs);
+        timer = unrefTimer(() => reject(COLLECT_TIMEOUT), o.collectTimeoutMs);
       }),
     ]);
   } catch (error) {
-    const why = (error as Error)?.message === 'timeout' ? `timed out after ${o.collectTimeoutMs} ms` : `threw ${(error as Error)?.name ?? 'an error'}`;
+    // The thrown value is the host's: only fixed words describe it (see words.ts).
+    const why = error === COLLECT_TIMEOUT ? `timed out after ${o.collectTimeoutMs} ms` : `threw ${errorWord(error)}`;
     o.log(`collect() ${why}; this heartbeat goes out without its values`);
     return {};
   } finally {
@@ -162,7 +251,7 @@ function todaysFeatures(featureIndex: ReadonlyMap<string, number>, counts: Float
 
 async function heartbeatBodies(o: ResolvedOptions, installId: string, features: FeatureDay[], allow: AllowList, counter: RedactionCounter): Promise<Bodies> {
   const report = await collectReport(o);
-  const parsed = await parseCollected(report);
+  const parsed = await parseCollected(readCollected(report, o));
   return buildBodies(
     { resource: resourceAttributes(o, installId), heartbeat: reportAttributes(parsed, o), features, day: utcDay(o.now()) },
     allow,
@@ -184,13 +273,30 @@ function previewRequests(endpoint: string, bodies: Bodies): PreviewRequest[] {
   return bodies.logs === undefined ? [req('metrics', bodies.metrics)] : [req('metrics', bodies.metrics), req('logs', bodies.logs)];
 }
 
+/** Stored times up to this far ahead of the local clock are trusted (replicas' clocks differ a little). */
+export const MAX_CLOCK_SKEW_MS = 3_600_000;
+
+const HTTP_WORDS: Readonly<Record<number, string>> = { 0: 'no answer', 401: 'token refused', 403: 'token refused', 413: 'too large: dropped', 429: 'rate-limited' };
+
+/** A ledger entry in words: time, signal, HTTP status and what it meant. */
+export function describeEntry(e: LedgerEntry): string {
+  const word = HTTP_WORDS[e.status] ?? (e.status >= 200 && e.status < 300 ? 'sent' : e.status >= 500 ? 'collector error: retried' : 'rejected: dropped');
+  return `${e.time} ${e.signal}: HTTP ${e.status === 0 ? 'none' : e.status} (${word}${e.retryAfterMs === undefined ? '' : `, Retry-After ${Math.round(e.retryAfterMs / 1000)} s`})`;
+}
+
 type Delivery = 'sent' | 'unauthorized' | 'rate-limited' | 'failed' | 'exhausted' | 'stopped';
 
 export function createActive(o: ResolvedOptions, settings: Settings, featureIndex: ReadonlyMap<string, number>, counts: Float64Array): Active {
   const allow = allowListFor(o.catalog);
   const redactions = new RedactionCounter();
   const s = o.scheduleOptions;
-  let store: StateStore = o.store ?? new FileStateStore(o.stateDir);
+  const notes = new Set<string>();
+  const addNote = (note: string) => {
+    if (notes.has(note)) return;
+    notes.add(note);
+    o.log(note);
+  };
+  let store: StateStore = o.store ?? new FileStateStore(o.stateDir, { onNote: addNote });
   let storeKind: Status['store'] = o.store === undefined ? 'file' : 'custom';
   let storeNote: string | undefined;
   let known: InstallState | undefined;
@@ -202,13 +308,15 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
   /** A collector's long `Retry-After`: no heartbeat before this time (ms since epoch). */
   let holdUntil = 0;
   let unauthorized = false;
+  /** start() ran: `nextSendAt` is this process's own timer (otherwise status estimates it). */
+  let running = false;
+  let lastHttp = 0;
   let inflight: Promise<SendOutcome> | undefined;
   const waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   // Feature counts: today's live in `counts`; earlier days wait here until a heartbeat takes them.
   let today = utcDay(o.now());
   const pending: DayCounts = new Map();
-  const MAX_PENDING_DAYS = 31;
 
   const rollOver = (now: number) => {
     const day = utcDay(now);
@@ -225,14 +333,17 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       m.set(feature, (m.get(feature) ?? 0) + n);
       pending.set(day, m);
     }
-    while (pending.size > MAX_PENDING_DAYS) pending.delete(Math.min(...pending.keys()));
+    trimDays(pending);
   };
   const takePending = (): DayCounts => {
     const taken: DayCounts = new Map(pending);
     pending.clear();
     return taken;
   };
-  const restorePending = (taken: DayCounts) => mergeDayCounts(pending, taken);
+  const restorePending = (taken: DayCounts) => {
+    mergeDayCounts(pending, taken);
+    trimDays(pending);
+  };
   const featureDays = (taken: DayCounts): FeatureDay[] =>
     [...taken].flatMap(([day, m]) =>
       [...m].flatMap(([feature, n]) => {
@@ -246,7 +357,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
   const adoptSavedFeatures = () => {
     if (adopted) return;
     adopted = true;
-    restorePending(loadPendingFeatures(o.stateDir));
+    restorePending(loadPendingFeatures(o.stateDir, true, o.now()));
   };
 
   const scheduleMidnight = () => {
@@ -264,17 +375,38 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
   };
 
   const readState = async (): Promise<InstallState | undefined> => {
+    let raw: unknown;
     try {
-      return await store.read();
+      raw = await store.read();
     } catch (error) {
       if (error instanceof CorruptStateError) {
         storeNote = 'the state file was corrupt; it was replaced with a new install id';
         o.log(storeNote);
         return undefined;
       }
-      fallBackToMemory(`state could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      fallBackToMemory(`state could not be read (${errnoWord(error)})`);
       return store.read();
     }
+    if (raw === undefined) return undefined;
+    const state = parseState(raw);
+    if (state !== undefined) return state;
+    // A product's store returned something that is not an install state: never use or show it.
+    fallBackToMemory("the product's state store returned an invalid state");
+    return store.read();
+  };
+
+  /**
+   * The stored times, checked against this clock: a time more than `MAX_CLOCK_SKEW_MS` in the
+   * future (a clock that was wrong once, a crafted file) would stop heartbeats for as long, or
+   * keep an id from rotating. Such a last-send time is ignored; such an id is replaced.
+   */
+  const checkTimes = (state: InstallState | undefined, now: number): { lastSentAt: number | undefined; idInFuture: boolean } => {
+    if (state === undefined) return { lastSentAt: undefined, idInFuture: false };
+    const lastInFuture = state.lastSentAt !== undefined && state.lastSentAt > now + MAX_CLOCK_SKEW_MS;
+    const idInFuture = state.idCreatedAt > now + MAX_CLOCK_SKEW_MS;
+    if (lastInFuture) addNote('the stored last-send time is in the future (a clock was wrong); it is ignored');
+    if (idInFuture) addNote('the install id was created in the future (a clock was wrong); a new id is used from the next send');
+    return { lastSentAt: lastInFuture ? undefined : state.lastSentAt, idInFuture };
   };
 
   /** false: another writer changed the state first; 'busy': a replica held the lock throughout. */
@@ -284,7 +416,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     } catch (error) {
       // A replica holding the lock is not a broken store: it is sending this cycle's heartbeat.
       if (error instanceof LockTimeoutError) return 'busy';
-      fallBackToMemory(`state could not be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      fallBackToMemory(`state could not be written (${errnoWord(error)})`);
       return store.compareAndSet(known, next);
     }
   };
@@ -295,8 +427,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       const now = o.now();
       const current = await readState();
       known = current;
-      if (!force && current?.lastSentAt !== undefined && now - current.lastSentAt < s.intervalMs) return undefined;
-      const rotate = current === undefined || now - current.idCreatedAt >= o.rotateIdAfterDays * DAY_MS;
+      const times = checkTimes(current, now);
+      if (!force && times.lastSentAt !== undefined && now - times.lastSentAt < s.intervalMs) return undefined;
+      const rotate = current === undefined || times.idInFuture || now - current.idCreatedAt >= o.rotateIdAfterDays * DAY_MS;
       const next: InstallState = rotate
         ? { installId: newInstallId(), idCreatedAt: now, lastSentAt: now }
         : { installId: current.installId, idCreatedAt: current.idCreatedAt, lastSentAt: now };
@@ -351,8 +484,18 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     for (let attempt = 1; attempt <= s.maxAttempts; attempt++) {
       if (stopped && mode === 'background') return 'stopped';
       const result: SendResult = await post({ url, token: settings.token ?? '', body, userAgent: userAgent(), ref, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, wire);
-      const entry = { time: new Date(o.now()).toISOString(), signal, bytes: wire.byteLength, sha256: hash, status: result.status };
-      await appendLedger(o.stateDir, redacted > 0 ? { ...entry, redacted } : entry).catch(() => undefined);
+      lastHttp = result.status;
+      const retryAfterMs = 'retryAfterMs' in result && result.retryAfterMs !== undefined ? Math.min(result.retryAfterMs, 366 * DAY_MS) : undefined;
+      const entry: LedgerEntry = {
+        time: new Date(o.now()).toISOString(),
+        signal,
+        bytes: wire.byteLength,
+        sha256: hash,
+        status: result.status,
+        ...(redacted > 0 ? { redacted } : {}),
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
+      await appendLedger(o.stateDir, entry).catch(() => undefined);
       switch (result.kind) {
         case 'success':
           return 'sent';
@@ -391,7 +534,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     const state = await readState().catch(() => undefined);
     const shown: DayCounts = new Map();
     mergeDayCounts(shown, pending);
-    if (!adopted) mergeDayCounts(shown, loadPendingFeatures(o.stateDir, false));
+    if (!adopted) mergeDayCounts(shown, loadPendingFeatures(o.stateDir, false, o.now()));
     const bodies = await heartbeatBodies(o, state?.installId ?? PREVIEW_INSTALL_ID, featureDays(shown), allow, counter);
     return previewRequests(settings.endpoint ?? '', bodies);
   };
@@ -424,7 +567,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     } catch (error) {
       restorePending(taken);
       await release(claimed.state, claimed.previous);
-      o.log(`could not build the heartbeat (${(error as Error).name}); will retry next cycle`);
+      o.log(`could not build the heartbeat (${errorWord(error)}); will retry next cycle`);
       return { sent: false, reason: 'build failed' };
     }
     const mode = force ? 'foreground' : 'background';
@@ -433,7 +576,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     const logs = bodies.logs === undefined || metrics !== 'sent' ? metrics : await deliverOne('logs', bodies.logs, mode, 0);
     if (logs !== 'sent' && logs !== 'failed' && logs !== 'unauthorized') restorePending(taken);
     if (metrics === 'exhausted' || metrics === 'stopped') await release(claimed.state, claimed.previous);
-    lastResult = `${new Date(o.now()).toISOString()} metrics: ${metrics}${bodies.logs === undefined ? '' : `, logs: ${logs}`}`;
+    lastResult = `${new Date(o.now()).toISOString()} metrics: ${metrics}${bodies.logs === undefined ? '' : `, logs: ${logs}`} (HTTP ${lastHttp === 0 ? 'none' : lastHttp})`;
     return { sent: metrics === 'sent', reason: lastResult };
   };
 
@@ -442,7 +585,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     if (force && inflight !== undefined) await inflight.catch(() => undefined);
     inflight ??= cycle(force)
       .catch((error: unknown): SendOutcome => {
-        o.log(`heartbeat failed (${(error as Error)?.name ?? 'error'})`);
+        o.log(`heartbeat failed (${errorWord(error)})`);
         return { sent: false, reason: 'internal error' };
       })
       .finally(() => {
@@ -452,13 +595,17 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
   };
 
   const schedule = (wanted: number) => {
-    if (stopped || unauthorized) return;
+    if (stopped || unauthorized) {
+      nextSendAt = undefined;
+      return;
+    }
     const delay = Math.max(wanted, holdUntil - o.now());
     nextSendAt = o.now() + delay;
     timer = unrefTimer(() => {
+      nextSendAt = undefined;
       void run(false).then((outcome) => {
         const now = o.now();
-        const lastSentAt = known?.lastSentAt;
+        const lastSentAt = checkTimes(known, now).lastSentAt;
         // Sent, or another replica sent in this interval: wait out the interval. Otherwise the
         // cycle failed and was given back: try again after a retry cycle, never sooner.
         const covered = outcome.sent || (lastSentAt !== undefined && now - lastSentAt < s.intervalMs);
@@ -468,25 +615,49 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     }, delay);
   };
 
+  /**
+   * The real next attempt: this process's timer while it runs; otherwise (`headcount status` in
+   * another process) what the running product will do, from the stored last send and the newest
+   * ledger entry (a refused token stops it until restart; a long Retry-After holds it).
+   */
+  const nextSendFor = (last: number | undefined, newest: LedgerEntry | undefined): { at: number | undefined; note: string | undefined } => {
+    if (unauthorized) return { at: undefined, note: 'none: the collector refused the token; restart the product to try again' };
+    if (stopped) return { at: undefined, note: 'none: shut down' };
+    if (running) return { at: nextSendAt, note: nextSendAt === undefined ? 'now: a heartbeat is in progress or being scheduled' : undefined };
+    const base = last === undefined ? undefined : last + s.intervalMs;
+    const refused = newest !== undefined && (newest.status === 401 || newest.status === 403);
+    const when = base === undefined ? 'within a minute of the product starting' : `from ${new Date(base).toISOString()}`;
+    if (refused) return { at: undefined, note: `none while the product runs: the collector refused the token (HTTP ${newest.status}); after a restart, ${when}` };
+    if (base === undefined) return { at: undefined, note: 'within a minute of the product starting (no heartbeat in the last 24 h)' };
+    const hold = newest?.retryAfterMs === undefined ? undefined : Date.parse(newest.time) + newest.retryAfterMs;
+    if (hold !== undefined && hold > base) return { at: hold, note: `(the collector asked to wait: HTTP ${newest!.status} with Retry-After)` };
+    return { at: base, note: 'or up to an hour later (24 h after the last send)' };
+  };
+
   return {
     start() {
+      running = true;
       adoptSavedFeatures();
       scheduleMidnight();
       // FileStateStore.read() yields a loop turn before its first read (loading node:fs/promises).
       void readState()
         .then((state) => {
           known = state;
-          schedule(nextDelay(o.now(), state?.lastSentAt, s, o.random));
+          schedule(nextDelay(o.now(), checkTimes(state, o.now()).lastSentAt, s, o.random));
         })
         .catch(() => schedule(nextDelay(o.now(), undefined, s, o.random)));
     },
     async status() {
       const state = storeKind === 'memory' ? known : await readState().catch(() => known);
+      const now = o.now();
+      const last = checkTimes(state, now).lastSentAt;
+      const newest = lastResult === undefined || !running ? (await readLedger(o.stateDir)).at(-1) : undefined;
+      const next = nextSendFor(last, newest);
       return {
         enabled: true,
         reason: settings.reason,
         product: o.product,
-        version: o.version,
+        version: versionFacts(o.version)?.version,
         endpoint: settings.endpoint,
         debug: settings.debug,
         stateDir: o.stateDir,
@@ -495,9 +666,11 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
         installId: state?.installId,
         idCreatedAt: state?.idCreatedAt,
         lastSentAt: state?.lastSentAt,
-        nextSendAt,
+        nextSendAt: next.at,
+        nextSendNote: next.note,
+        notes: [...notes],
         redactions: { total: redactions.total, entries: redactions.entries() },
-        lastResult,
+        lastResult: lastResult ?? (newest === undefined ? undefined : describeEntry(newest)),
         variables: variableNames(o.envPrefix),
       };
     },
@@ -548,7 +721,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       ]);
       if (deadline !== undefined) clearTimeout(deadline);
       // Not delivered in time: keep the counts on disk for the next run rather than lose them.
-      if (delivered !== 'sent' && delivered !== 'failed') await savePendingFeatures(o.stateDir, taken).catch(() => undefined);
+      if (delivered !== 'sent' && delivered !== 'failed') await savePendingFeatures(o.stateDir, taken, o.now()).catch(() => undefined);
     },
   };
 }

@@ -8,6 +8,7 @@
  * `--app` names a module whose default export is the product's `HeadcountOptions`.
  */
 import { realpathSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,23 +37,34 @@ export const COMMANDS = {
   'reset-id': 'forget the install id; the next send uses a new one',
   last: 'the ledger of real sends: time, signal, bytes, sha256, HTTP status',
   'privacy-doc': 'the catalog as a Markdown table for the privacy notice',
-  'collector-env': "the collector's allow-list for this catalog, as an env file",
-  erase: 'erase <install-id> --prometheus <url>: delete every series of one install (maintainers)',
+  'collector-env': "the collector's allow-list for this catalog, as an env file (--out <file>: written atomically)",
+  erase: 'erase <install-id> --prometheus <url> --key-file <file> [--tenant <id>] [--authorization <value>]: delete every series of one install (maintainers)',
 } as const;
 
-/** `headcount erase <install-id> --prometheus <url>`: needs no app options. */
+/**
+ * `headcount erase <install-id> --prometheus <url> --key-file <file>`: needs no app options. The
+ * key file is the collector's pseudonym key: Prometheus holds only the id's keyed pseudonym.
+ */
 async function eraseCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: { prometheus: { type: 'string' } }, allowPositionals: true, strict: false });
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: { prometheus: { type: 'string' }, 'key-file': { type: 'string' }, tenant: { type: 'string' }, authorization: { type: 'string' } },
+    allowPositionals: true,
+    strict: false,
+  });
   const id = positionals[1];
   const url = typeof values.prometheus === 'string' ? values.prometheus : process.env['HEADCOUNT_PROMETHEUS_URL'];
-  if (id === undefined || url === undefined) {
-    io.err('usage: headcount erase <install-id> --prometheus <url>   (or HEADCOUNT_PROMETHEUS_URL)');
+  const keyFile = typeof values['key-file'] === 'string' ? values['key-file'] : process.env['HEADCOUNT_PSEUDONYM_KEY_FILE'];
+  if (id === undefined || url === undefined || keyFile === undefined) {
+    io.err('usage: headcount erase <install-id> --prometheus <url> --key-file <collector pseudonym key> [--tenant <id>] [--authorization <value>]   (or HEADCOUNT_PROMETHEUS_URL, HEADCOUNT_PSEUDONYM_KEY_FILE, HEADCOUNT_TENANT, HEADCOUNT_AUTHORIZATION)');
     return 2;
   }
   try {
-    const { eraseInstall } = await import('./erase.ts');
-    const result = await eraseInstall(url, id);
-    io.out(`erased install ${id.toLowerCase()}: ${result.seriesDeleted} series deleted`);
+    const { eraseInstall, readPseudonymKey } = await import('./erase.ts');
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const auth = { tenant: str(values.tenant) ?? process.env['HEADCOUNT_TENANT'], authorization: str(values.authorization) ?? process.env['HEADCOUNT_AUTHORIZATION'] };
+    const result = await eraseInstall(url, id, await readPseudonymKey(keyFile), { auth });
+    io.out(`erased install ${id.trim().toLowerCase()} (stored as ${result.pseudonym}): ${result.seriesDeleted} series deleted`);
     return 0;
   } catch (error) {
     io.err(`headcount erase: ${(error as Error).message}`);
@@ -73,13 +85,38 @@ function usage(): string {
   ].join('\n');
 }
 
+/**
+ * `KEY='value'` lines: read the same by docker compose's `env_file` and by a POSIX shell's `.`
+ * (an unquoted `|` would be a pipe there). Values are catalog names joined by `|`; anything that
+ * a single-quoted string cannot hold as-is is refused rather than escaped differently for each reader.
+ */
+export function envFileText(env: Readonly<Record<string, string>>): string {
+  const lines = Object.entries(env).map(([key, value]) => {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(key) || /['\n\r\\$`]/.test(value)) throw new Error(`${key}: cannot be written to an env file safely`);
+    return `${key}='${value}'`;
+  });
+  return ['# Generated from the catalog by `headcount collector-env`. Do not edit by hand.', ...lines, ''].join('\n');
+}
+
+/** Writes `text` to `file` through a temporary file and a rename: the file is whole or untouched. */
+export async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
 const fmtTime = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
 
 /** Runs one command for `options`. Returns the exit code; never throws. */
 export async function runCli(args: readonly string[], options: HeadcountOptions, io: CliIo = defaultIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
-    options: { json: { type: 'boolean', default: false }, app: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, app: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
     strict: false,
   });
@@ -104,20 +141,19 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
         // and the stored last-sent time.
         const ledger = await readLedger(o.stateDir);
         const redactedInSends = ledger.reduce((n, e) => n + (typeof e.redacted === 'number' ? e.redacted : 0), 0);
-        const nextSend = status.nextSendAt ?? (status.enabled && status.lastSentAt !== undefined ? status.lastSentAt + o.scheduleOptions.intervalMs : undefined);
         if (json) {
-          io.out(JSON.stringify({ ...status, nextSendAt: nextSend, redactedInRecordedSends: redactedInSends }, null, 2));
+          io.out(JSON.stringify({ ...status, redactedInRecordedSends: redactedInSends }, null, 2));
           return 0;
         }
         io.out(
           [
             `telemetry: ${status.enabled ? 'ON' : 'off'} (${status.reason})`,
-            `product:   ${status.product} ${status.version}`,
+            `product:   ${status.product} ${status.version ?? '(version not sent: not x.y.z)'}`,
             `endpoint:  ${status.endpoint ?? '-'}${status.debug ? ' (debug: printing instead of sending)' : ''}`,
             `install:   ${status.installId ?? '(none)'}${status.idCreatedAt ? ` since ${fmtTime(status.idCreatedAt)}` : ''}`,
-            `last send: ${fmtTime(status.lastSentAt)}`,
-            `next send: ${status.nextSendAt !== undefined ? fmtTime(nextSend) : nextSend !== undefined ? `${fmtTime(nextSend)} or up to an hour later (24 h after the last send)` : '-'}`,
-            `state:     ${status.stateDir} (${status.store}${status.storeNote ? `: ${status.storeNote}` : ''})`,
+            `last send: ${fmtTime(status.lastSentAt)}${status.lastResult === undefined ? '' : `, result: ${status.lastResult}`}`,
+            `next send: ${status.nextSendAt === undefined ? (status.nextSendNote ?? '-') : `${fmtTime(status.nextSendAt)}${status.nextSendNote === undefined ? '' : ` ${status.nextSendNote}`}`}`,
+            `state:     ${status.stateDir} (${status.store}${status.storeNote ? `: ${status.storeNote}` : ''})${status.notes.map((n) => `\n  note: ${n}`).join('')}`,
             `redacted:  ${redactedInSends} attribute(s) in the ${ledger.length} recorded send(s)${status.redactions.entries.map((e) => `\n  ${e.where} ${e.key}: ${e.reason} ×${e.count}`).join('')}`,
             `catalog:   ${catalogFingerprint(o.catalog)} (consent to exactly this list: ${status.variables.accept}=${catalogFingerprint(o.catalog)})`,
             `switch off: ${status.variables.disabled}=1 (or ${status.variables.doNotTrack}=1)`,
@@ -167,8 +203,11 @@ export async function runCli(args: readonly string[], options: HeadcountOptions,
         io.out(renderPrivacyDoc({ product: o.product, catalog: o.catalog, envPrefix: o.envPrefix }));
         return 0;
       case 'collector-env': {
-        const env = collectorAllowListEnv([o.product], o.catalog);
-        io.out(['# Generated from the catalog by `headcount collector-env`. Do not edit by hand.', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ''].join('\n'));
+        const text = envFileText(collectorAllowListEnv([o.product], o.catalog));
+        if (typeof values.out === 'string') {
+          await writeAtomic(resolve(values.out), text);
+          io.out(`wrote ${values.out}`);
+        } else io.out(text);
         return 0;
       }
     }

@@ -76,7 +76,14 @@ function readBool(env: Env, name: string): Bool {
   return { value: undefined, warning: `${name}: not a boolean (use 1/0, true/false)` };
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+/**
+ * Loopback hosts plain http may go to: `localhost`, `[::1]` and IPv4 literals in 127.0.0.0/8.
+ * The URL parser has already turned every IPv4 notation (`127.1`, `0x7f.0.0.1`) into dotted
+ * decimal; a name such as `127.attacker.example` is a DNS name and is not loopback.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(hostname);
+}
 
 /** A reason the URL can't be used, or undefined when it can. Never echoes the value. */
 export function endpointProblem(raw: string): string | undefined {
@@ -87,11 +94,14 @@ export function endpointProblem(raw: string): string | undefined {
     return 'not a URL';
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http(s) URL';
-  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.')) {
-    return 'plain http is only allowed to a loopback address (the token would travel in clear)';
+  // Userinfo, even empty (`https://@host`), would go out with every request: refuse it first.
+  if (url.username !== '' || url.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(raw.trim())) {
+    return 'must not carry a user name or password before the host (user:pass@); the token goes in its own variable';
   }
-  if (url.username !== '' || url.password !== '') return 'must not carry credentials (use the token variable)';
-  if (url.search !== '' || url.hash !== '') return 'must not have a query or fragment';
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    return 'plain http is only allowed to a loopback address (localhost, 127.x.x.x, [::1]): the token would travel in clear';
+  }
+  if (url.search !== '' || url.hash !== '' || raw.includes('?') || raw.includes('#')) return 'must not have a query or fragment';
   return undefined;
 }
 

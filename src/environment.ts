@@ -4,25 +4,48 @@
  */
 import { fs } from './builtins.ts';
 import type { Env } from './config.ts';
-import { VERSION_PATTERN } from './patterns.ts';
+import { PRERELEASE_PATTERN, VERSION_PATTERN } from './patterns.ts';
 
-export { SERVICE_NAME_PATTERN, VERSION_PATTERN } from './patterns.ts';
+export { PRERELEASE_PATTERN, PRERELEASE_WORDS, SERVICE_NAME_PATTERN, VERSION_PATTERN } from './patterns.ts';
 
 export type Channel = 'stable' | 'rc' | 'dev';
 export type Deployment = 'container' | 'kubernetes' | 'other';
 
-
-/** `1.4.0` → stable; `1.4.0-rc.1`, `-beta`, `-alpha` → rc; anything else with a suffix → dev. */
+/** `1.4.0` → stable; `-rc.1`, `-beta`, `-alpha`, `-pre` → rc; `-dev`, `-canary`, `-nightly` or a cut pre-release → dev. */
 export function channelOf(version: string): Channel {
   const pre = /^[^-+]+-([^+]*)/.exec(version)?.[1];
   if (pre === undefined) return 'stable';
   return /^(rc|beta|alpha|pre)/i.test(pre) ? 'rc' : 'dev';
 }
 
-/** Build metadata (`+sha`) is dropped: it can carry a commit or a hostname. */
-export function normaliseVersion(version: string): string | undefined {
-  const v = version.trim().replace(/^v/, '').replace(/\+.*$/, '');
-  return VERSION_PATTERN.test(v) ? v : undefined;
+export interface VersionFacts {
+  /** What leaves the install: `x.y.z`, plus a pre-release only from `PRERELEASE_WORDS`. */
+  readonly version: string;
+  readonly channel: Channel;
+  /** A pre-release outside the vocabulary was cut off (it is never sent nor shown). */
+  readonly cut: boolean;
+}
+
+/**
+ * The product version as the wire carries it. Build metadata (`+sha`) is dropped: it can carry a
+ * commit or a host name. A pre-release outside the closed vocabulary is cut (`1.4.0-jdoe.7` →
+ * `1.4.0`, channel dev): a free-form tag is a channel for anything. Not a version: undefined.
+ */
+export function versionFacts(version: unknown): VersionFacts | undefined {
+  if (typeof version !== 'string' || version.length > 200) return undefined;
+  const m = /^v?(\d{1,6}\.\d{1,6}\.\d{1,6})(?:-([^+]*))?(?:\+.*)?$/.exec(version.trim());
+  if (m === null) return undefined;
+  const core = m[1]!;
+  const pre = m[2]?.toLowerCase();
+  if (pre === undefined) return { version: core, channel: 'stable', cut: false };
+  const kept = PRERELEASE_PATTERN.test(pre) ? `${core}-${pre}` : undefined;
+  if (kept === undefined) return { version: core, channel: 'dev', cut: true };
+  return VERSION_PATTERN.test(kept) ? { version: kept, channel: channelOf(kept), cut: false } : undefined;
+}
+
+/** The version the wire carries (see `versionFacts`), or undefined when it is not a version. */
+export function normaliseVersion(version: unknown): string | undefined {
+  return versionFacts(version)?.version;
 }
 
 const OS_TYPES: Readonly<Record<string, string>> = { linux: 'linux', darwin: 'darwin', win32: 'windows', freebsd: 'freebsd' };

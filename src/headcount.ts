@@ -205,6 +205,7 @@ export function resolveFor(options: ResolvedOptions): Settings {
  * (invalid product name, a catalog not made by `defineCatalog`).
  */
 export function createHeadcount(options: HeadcountOptions): Headcount {
+  if (typeof process.getBuiltinModule !== 'function') return unsupportedRuntime(options);
   const o = resolveOptions(options);
   const settings = acceptedCatalog(o, resolveFor(o));
   for (const w of settings.warnings) o.log(w);
@@ -219,8 +220,9 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
   const activate = (): Promise<Active | undefined> => {
     active ??= import('./active.ts')
       .then((m) => m.createActive(o, settings, featureIndex, counts))
-      .catch((error: unknown) => {
-        o.log(`telemetry could not start (${(error as Error).name}); it stays off for this run`);
+      .catch(() => {
+        // Fixed words: the error may come from anywhere (a failed import, the host's store).
+        o.log('telemetry could not start; it stays off for this run');
         return undefined;
       });
     return active;
@@ -253,7 +255,8 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
       const a = await inactive();
       if (a !== undefined) return a.status();
       // Answered here: importing active.ts would load the sender's active part before consent.
-      return offStatus(o, settings, await storedState(o));
+      const { normaliseVersion } = await import('./environment.ts');
+      return offStatus(o, settings, await storedState(o), normaliseVersion(o.version));
     },
     async preview() {
       const m = await import('./active.ts');
@@ -273,19 +276,68 @@ export function createHeadcount(options: HeadcountOptions): Headcount {
   };
 }
 
+/**
+ * A Node older than package.json's `engines` (before 20.16 / 22.3 it lacks
+ * `process.getBuiltinModule`, through which this package reaches the file system and crypto):
+ * one line, then a handle that is off and does nothing, instead of a TypeError in the host.
+ */
+function unsupportedRuntime(options: HeadcountOptions): Headcount {
+  const reason = `Node ${process.version} is older than this package supports (^20.19.0 || >=22.12.0); telemetry is off`;
+  try {
+    (options.log ?? ((line: string) => process.stderr.write(`[headcount] ${line}\n`)))(reason);
+  } catch {
+    // A broken logger must not break the host.
+  }
+  const settings: Settings = { enabled: false, reason, endpoint: undefined, token: undefined, debug: false, optedOut: false, warnings: [] };
+  const status: Status = {
+    enabled: false,
+    reason,
+    product: options.product,
+    // Not checked against the version grammar here: shown as unknown rather than as given.
+    version: undefined,
+    endpoint: undefined,
+    debug: false,
+    stateDir: '',
+    store: options.store === undefined ? 'file' : 'custom',
+    storeNote: undefined,
+    installId: undefined,
+    idCreatedAt: undefined,
+    lastSentAt: undefined,
+    nextSendAt: undefined,
+    redactions: { total: 0, entries: [] },
+    lastResult: undefined,
+    nextSendNote: undefined,
+    notes: [],
+    variables: variableNames(options.envPrefix ?? envPrefixFor(options.product)),
+  };
+  return {
+    settings,
+    start: () => undefined,
+    feature: () => undefined,
+    status: () => Promise.resolve(status),
+    preview: () => Promise.resolve({ enabled: false, reason, requests: [] }),
+    sendNow: () => Promise.resolve({ sent: false, reason }),
+    shutdown: () => Promise.resolve(),
+  };
+}
+
 /** The stored install state, read only (an id may outlive consent until an explicit opt-out). */
 async function storedState(o: ResolvedOptions): Promise<InstallState | undefined> {
-  const { FileStateStore } = await import('./store.ts');
-  return (o.store ?? new FileStateStore(o.stateDir)).read().catch(() => undefined);
+  const { FileStateStore, parseState } = await import('./store.ts');
+  const store = o.store ?? new FileStateStore(o.stateDir);
+  // A product's store may return anything: only a valid state is shown.
+  return Promise.resolve()
+    .then(() => store.read())
+    .then(parseState, () => undefined);
 }
 
 /** Status while off, built without loading the active part. */
-function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState | undefined): Status {
+function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState | undefined, version: string | undefined): Status {
   return {
     enabled: false,
     reason: settings.reason,
     product: o.product,
-    version: o.version,
+    version,
     endpoint: undefined,
     debug: false,
     stateDir: o.stateDir,
@@ -295,6 +347,8 @@ function offStatus(o: ResolvedOptions, settings: Settings, state: InstallState |
     idCreatedAt: state?.idCreatedAt,
     lastSentAt: state?.lastSentAt,
     nextSendAt: undefined,
+    nextSendNote: undefined,
+    notes: [],
     redactions: { total: 0, entries: [] },
     lastResult: undefined,
     variables: variableNames(o.envPrefix),

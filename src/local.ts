@@ -5,11 +5,18 @@
  */
 import { crypto, fs, fsp, path } from './builtins.ts';
 import type { Preference } from './config.ts';
+import { readSmallFile, readSmallFileSync } from './files.ts';
+import { DAY_MS, utcDay } from './schedule.ts';
 import { writeFileAtomic } from './store.ts';
+
+/** `{"telemetry":"disabled"}` is 24 B: anything much larger is not a preference file. */
+const PREFERENCE_MAX_BYTES = 1024;
 
 export function readPreference(dir: string): Preference {
   try {
-    const value = (JSON.parse(fs().readFileSync(path().join(dir, 'preference.json'), 'utf8')) as { telemetry?: unknown }).telemetry;
+    const text = readSmallFileSync(path().join(dir, 'preference.json'), PREFERENCE_MAX_BYTES);
+    if (text === undefined) return undefined;
+    const value = (JSON.parse(text) as { telemetry?: unknown } | null)?.telemetry;
     return value === 'enabled' || value === 'disabled' ? value : undefined;
   } catch {
     return undefined;
@@ -33,6 +40,8 @@ export interface LedgerEntry {
   readonly status: number;
   /** Attributes the redacting processors dropped from this send (absent: none). */
   readonly redacted?: number;
+  /** The collector's `Retry-After` on a refusal, in ms (absent: none given). */
+  readonly retryAfterMs?: number;
 }
 
 /** The ledger is trimmed to its newer half when it grows past this size. */
@@ -42,32 +51,84 @@ export function sha256(body: Uint8Array): string {
   return crypto().createHash('sha256').update(body).digest('hex');
 }
 
+/** A ledger line longer than this is not one Headcount wrote. */
+const LEDGER_LINE_MAX = 512;
+const SIGNALS = new Set(['metrics', 'logs']);
+
+/** A ledger line as Headcount writes it, or undefined (corrupt or crafted lines are skipped). */
+export function parseLedgerLine(line: string): LedgerEntry | undefined {
+  if (line.length > LEDGER_LINE_MAX) return undefined;
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object') return undefined;
+  const { time, signal, bytes, sha256: hash, status, redacted, retryAfterMs } = v;
+  if (typeof time !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(time)) return undefined;
+  if (typeof signal !== 'string' || !SIGNALS.has(signal)) return undefined;
+  if (!Number.isSafeInteger(bytes) || (bytes as number) < 0) return undefined;
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return undefined;
+  if (!Number.isSafeInteger(status) || (status as number) < 0 || (status as number) > 999) return undefined;
+  if (redacted !== undefined && (!Number.isSafeInteger(redacted) || (redacted as number) < 0)) return undefined;
+  if (retryAfterMs !== undefined && (!Number.isSafeInteger(retryAfterMs) || (retryAfterMs as number) < 0)) return undefined;
+  return {
+    time,
+    signal: signal as LedgerEntry['signal'],
+    bytes: bytes as number,
+    sha256: hash,
+    status: status as number,
+    ...(redacted === undefined ? {} : { redacted: redacted as number }),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs: retryAfterMs as number }),
+  };
+}
+
+/** The newest complete lines of a tail read (its first line may be cut). */
+const tailLines = (text: string, cut: boolean): string[] => {
+  const lines = text.split('\n').filter(Boolean);
+  return cut ? lines.slice(1) : lines;
+};
+
 export async function appendLedger(dir: string, entry: LedgerEntry, maxBytes = LEDGER_MAX_BYTES): Promise<void> {
-  const { appendFile, mkdir, readFile, stat } = fsp();
+  const { mkdir, open } = fsp();
   const file = path().join(dir, 'ledger.jsonl');
+  const line = `${JSON.stringify(entry)}\n`;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await appendFile(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
-  const size = await stat(file).then((s) => s.size);
+  const c = fs().constants;
+  // Non-blocking: a FIFO planted as the ledger fails at once (ENXIO) instead of holding a thread.
+  const handle = await open(file, c.O_WRONLY | c.O_APPEND | c.O_CREAT | (c.O_NONBLOCK ?? 0), 0o600).catch(() => undefined);
+  let size: number;
+  if (handle === undefined) size = Infinity;
+  else {
+    try {
+      const stat = await handle.stat();
+      if (stat.isFile()) {
+        await handle.appendFile(line);
+        size = stat.size + Buffer.byteLength(line);
+      } else size = Infinity;
+    } finally {
+      await handle.close();
+    }
+  }
   if (size <= maxBytes) return;
-  const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
-  let kept = lines;
-  while (kept.join('\n').length + 1 > maxBytes / 2 && kept.length > 1) kept = kept.slice(Math.ceil(kept.length / 4));
+  // Too large, or not a regular file: keep the newer part (at most half the cap) and replace it.
+  let kept: string[] = [];
+  if (size !== Infinity) {
+    const text = (await readSmallFile(file, Math.floor(maxBytes / 2), true).catch(() => undefined)) ?? '';
+    kept = tailLines(text, true).filter((l) => parseLedgerLine(l) !== undefined);
+  }
+  if (size === Infinity) kept.push(line.trimEnd());
   await writeFileAtomic(file, `${kept.join('\n')}\n`);
 }
 
+/** The ledger's entries, oldest first; only its newest `LEDGER_MAX_BYTES` are read, bad lines skipped. */
 export async function readLedger(dir: string): Promise<LedgerEntry[]> {
   try {
-    const text = await fsp().readFile(path().join(dir, 'ledger.jsonl'), 'utf8');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .flatMap((line) => {
-        try {
-          return [JSON.parse(line) as LedgerEntry];
-        } catch {
-          return [];
-        }
-      });
+    const text = await readSmallFile(path().join(dir, 'ledger.jsonl'), LEDGER_MAX_BYTES, true);
+    if (text === undefined) return [];
+    const cut = text.length >= LEDGER_MAX_BYTES && !text.startsWith('{');
+    return tailLines(text, cut).flatMap((line) => parseLedgerLine(line) ?? []);
   } catch {
     return [];
   }
@@ -86,34 +147,70 @@ export function mergeDayCounts(into: DayCounts, from: DayCounts): void {
   }
 }
 
+/**
+ * Bounds of `pending-features.json`. Headcount writes at most `PENDING_MAX_DAYS` days of declared
+ * features (≤ 64 names of ≤ 63 characters), ~150 KiB at the very most; anything larger, older,
+ * dated in the future or not shaped like that is not read.
+ */
+export const PENDING_MAX_BYTES = 256 * 1024;
+export const PENDING_MAX_DAYS = 31;
+const PENDING_MAX_FEATURES_PER_DAY = 64;
+const FEATURE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+/** Keeps the newest `PENDING_MAX_DAYS` days (one sort, not a scan per day dropped). */
+export function trimDays(counts: DayCounts, maxDays = PENDING_MAX_DAYS): void {
+  if (counts.size <= maxDays) return;
+  const days = [...counts.keys()].sort((a, b) => a - b);
+  for (const day of days.slice(0, days.length - maxDays)) counts.delete(day);
+}
+
 /** Feature counts that could not be sent at shutdown, kept for the next run (after consent only). */
-export async function savePendingFeatures(dir: string, pending: PendingFeatures): Promise<void> {
+export async function savePendingFeatures(dir: string, pending: PendingFeatures, now = Date.now()): Promise<void> {
   if (pending.size === 0) return;
-  const merged = loadPendingFeatures(dir, false);
+  const merged = loadPendingFeatures(dir, false, now);
   mergeDayCounts(merged, pending);
+  trimDays(merged);
   const json = [...merged].map(([day, m]) => [day, Object.fromEntries(m)]);
   await fsp().mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(path().join(dir, 'pending-features.json'), `${JSON.stringify(json)}\n`);
 }
 
-/** Reads (and by default removes) counts saved by `savePendingFeatures`. Bad content is ignored. */
-export function loadPendingFeatures(dir: string, remove = true): PendingFeatures {
+/**
+ * Reads (and by default removes) counts saved by `savePendingFeatures`. Bounded and validated:
+ * a file too large, not a regular file, or not of the written shape gives nothing; days not a
+ * UTC midnight, older than `PENDING_MAX_DAYS` or after today, names not shaped like a catalog
+ * name and counts not positive integers are skipped. Never throws.
+ */
+export function loadPendingFeatures(dir: string, remove = true, now = Date.now()): PendingFeatures {
   const file = path().join(dir, 'pending-features.json');
   const out: PendingFeatures = new Map();
+  const today = utcDay(now);
+  const oldest = today - PENDING_MAX_DAYS * DAY_MS;
   try {
-    const parsed = JSON.parse(fs().readFileSync(file, 'utf8')) as unknown;
-    if (remove) fs().rmSync(file, { force: true });
-    if (!Array.isArray(parsed)) return out;
-    for (const entry of parsed as unknown[]) {
-      if (!Array.isArray(entry) || typeof entry[0] !== 'number' || entry[1] === null || typeof entry[1] !== 'object') continue;
-      const m = new Map<string, number>();
-      for (const [f, n] of Object.entries(entry[1] as Record<string, unknown>)) {
-        if (typeof n === 'number' && Number.isFinite(n) && n > 0) m.set(f, n);
-      }
-      out.set(entry[0], m);
+    let text: string | undefined;
+    try {
+      text = readSmallFileSync(file, PENDING_MAX_BYTES);
+    } finally {
+      // A file that cannot be read is removed too: it would fail the same way every run.
+      if (remove) fs().rmSync(file, { force: true });
     }
+    if (text === undefined) return out;
+    const parsed = JSON.parse(text) as unknown;
+    if (!Array.isArray(parsed)) return out;
+    for (const entry of parsed.slice(0, PENDING_MAX_DAYS * 2) as unknown[]) {
+      if (!Array.isArray(entry) || entry.length !== 2) continue;
+      const [day, counts] = entry as [unknown, unknown];
+      if (typeof day !== 'number' || !Number.isSafeInteger(day) || day % DAY_MS !== 0 || day < oldest || day > today) continue;
+      if (counts === null || typeof counts !== 'object' || Array.isArray(counts)) continue;
+      const m = out.get(day) ?? new Map<string, number>();
+      for (const [f, n] of Object.entries(counts as Record<string, unknown>).slice(0, PENDING_MAX_FEATURES_PER_DAY)) {
+        if (FEATURE_NAME.test(f) && typeof n === 'number' && Number.isSafeInteger(n) && n > 0) m.set(f, (m.get(f) ?? 0) + n);
+      }
+      if (m.size > 0) out.set(day, m);
+    }
+    trimDays(out);
   } catch {
-    // No file, or unreadable: nothing pending.
+    // No file, unreadable or corrupt: nothing pending.
   }
   return out;
 }

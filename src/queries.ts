@@ -5,17 +5,20 @@
  * Data model (collector-config/README.md): one `headcount_heartbeat` sample per install per
  * heartbeat (about one a day, at least 24 h apart, timestamped on receipt), labelled with the
  * install id (`instance`) and the install's resource and bucketed values; and
- * `headcount_feature_install_days_total`, a counter that grows by one per install, feature and
- * UTC day reported (no install id).
+ * `headcount_feature_install_days_total`, one sample per collector batch counting the installs
+ * that reported a feature for a UTC day in that batch (no install id; summed over time).
  *
  * Two layers:
  * - **Recording rules** (`recordingRules()`, written to collector-config/rules/ by
- *   `npm run dashboards`) read the raw heartbeats every RULE_INTERVAL and store small aggregates:
- *   installs per product and version for each window and class, per environment, per bucket of
- *   each quantity and flag. Answering from the raw history costs installs × days chunk reads per
- *   panel (seconds at 100k installs); the recorded series are a few hundred whatever the fleet
- *   size. Rules evaluate going forward only: a Prometheus that already holds history backfills
- *   them with `promtool tsdb create-blocks-from rules` (collector-config/README.md).
+ *   `npm run dashboards`) store small aggregates every RULE_INTERVAL: installs per product and
+ *   version for each window and class, per environment, per bucket of each quantity and flag.
+ *   Answering from the raw history costs installs × days chunk reads per panel (seconds at 100k
+ *   installs); the recorded series are a few hundred whatever the fleet size. The 30-day
+ *   questions (install classes) read per-install state that two rules carry from one evaluation
+ *   to the next (see "Carried per-install state"), so an evaluation reads at most 7 days of raw
+ *   history whatever the retention. Rules evaluate going forward only: a Prometheus that already
+ *   holds history backfills them with `promtool tsdb create-blocks-from rules` and
+ *   `backfillRulesFile()` (collector-config/README.md).
  * - **Panel queries** (`expr`) read the values of the newest complete evaluation (`rec()`) and
  *   sum them for the chosen product, versions and groups; features read their small counter raw.
  *
@@ -137,10 +140,16 @@ export const RECORDED_WINDOW = '45m';
 export const RULE_GROUP = 'headcount';
 
 export interface RecordingRule {
-  /** Recorded metric name, `headcount:<what>:<window>`. */
+  /** Recorded metric name, `headcount:<what>:<window>` (per-install state: `headcount:install_<what>`). */
   readonly record: string;
-  /** PromQL over the raw history; every result keeps `job` and `service_version`. */
+  /** The PromQL Prometheus evaluates every RULE_INTERVAL (`rulesFile()`). */
   readonly expr: string;
+  /**
+   * The same series from the raw heartbeats alone, reading up to 30 days (`backfillRulesFile()`):
+   * for backfill and to start the carried state. Equals `expr` for the rules that read only raw
+   * history; the query tests check that both give the same values.
+   */
+  readonly raw: string;
 }
 
 const ENV_LABELS = 'headcount_channel, os_type, host_arch, process_runtime_name, process_runtime_version, headcount_deployment';
@@ -152,6 +161,16 @@ export const RECORDED = {
    * evaluated" (no data), and dates the newest complete evaluation.
    */
   evaluated: 'headcount:rules_evaluated',
+  /**
+   * Per-install state (one series per install seen in 30 days, labels `instance`, `job`,
+   * `service_version` of its latest heartbeat): the time (s) of its latest heartbeat.
+   */
+  lastSeen: 'headcount:install_last_heartbeat_seconds',
+  /**
+   * Per-install state (label `instance`): the time (s) of the heartbeat before the latest one,
+   * only while it is within 30 days (i.e. the install sent two or more heartbeats in 30 days).
+   */
+  previousSeen: 'headcount:install_previous_heartbeat_seconds',
   active: (window: '1h' | '25h' | '7d' | '30d') => `headcount:installs_active:${window}`,
   established: 'headcount:installs_established:7d',
   oneOff: 'headcount:installs_one_off:7d',
@@ -165,18 +184,138 @@ export const RECORDED = {
   lastHeartbeat: 'headcount:last_heartbeat_seconds:25h',
 } as const;
 
-/** The rules every product shares (catalog-independent), each with its `ran` sentinel. */
+// ---------------------------------------------------------------------------------------------
+// Carried per-install state: what keeps a rule cycle's cost independent of the days stored
+//
+// The install classes (established, one-off, new, stopped, first seen) and the 30-day count
+// depend on 30 days of each install's history. Read raw, that is one chunk per install per day
+// per rule every cycle (each daily sample sits in a chunk of its own): the cost grew with the
+// days stored and reached the query timeout near 250k installs x 30 days. Instead two rules
+// carry each install's state from one evaluation to the next:
+//   L = time of its latest heartbeat (labels of that heartbeat's product and version),
+//   P = time of the heartbeat before it, kept while it is within 30 days.
+// Each evaluation reads the state the previous evaluations recorded (the last STATE_CARRY) and the raw
+// heartbeats of the last RECENT only, so its cost depends on the installs, not on the days
+// stored. Every class is then a comparison of L and P with the evaluation time:
+//   2+ heartbeats in 30 d <=> P exists;  active in window W <=> L > time() - W;
+//   first seen (nothing in the 29 d before the last day) <=> L in the last day and no P.
+// Exact (the query tests compare every class with its raw definition at every step of a
+// 40-day history) as long as
+// - an install's heartbeats are >= 24 h apart (the SDK's schedule; latest() relies on it too),
+//   so a RECENT window holds at most one heartbeat per install;
+// - no evaluation gap is longer than STATE_CARRY, and no heartbeat is stored more than RECENT
+//   after its timestamp (Prometheus' out-of-order window is 1 d, so none can be).
+// Without state (rules just added, or Prometheus down or the rules failing for longer than
+// STATE_CARRY) the state rules write nothing and the class panels show no data. Start the state
+// from the raw history: load `backfillRulesFile()` (same series, raw definitions) instead of the
+// rules file for one evaluation, or backfill with it up to less than STATE_CARRY before the next
+// evaluation (collector-config/README.md, "Recording rules").
+
+/**
+ * How far back the state rules look for their previous values: a restart or up to 11 failed
+ * evaluations in a row are bridged. After a longer gap the state rules stop (no data, see
+ * `alive`) until the state is started again.
+ */
+export const STATE_CARRY = '3h';
+/** Raw heartbeats each state evaluation reads: at most one per install (>= 24 h apart). */
+const RECENT = '1d';
+const DAY_S = 86_400;
+/** The evaluation time minus `days` days (in the rule: `time()` is the evaluation time). */
+const since = (days: number): string => `time() - ${Math.round(days * DAY_S)}`;
+
+/**
+ * What the rule wrote at the evaluations before this one, newest per series (the state only
+ * grows, so max = newest). `offset 1s`: evaluated after the fact at an evaluation time, the
+ * expression still reads the evaluations before it, as Prometheus does live.
+ */
+const carried = (metric: string): string => `max_over_time(${metric}{instance!=""}[${STATE_CARRY}] offset 1s)`;
+
+/**
+ * Only while the state is carried: the rule's own label-less 0 was written within STATE_CARRY.
+ * Without it (rules just loaded, or a longer gap) the state rule writes nothing, the rules that
+ * read the state give no data, and the panels say so instead of counting every install as new.
+ */
+const alive = (metric: string): string => `and on() count(max_over_time(${metric}{instance=""}[${STATE_CARRY}] offset 1s))`;
+
+/** Each install's newest heartbeat in RECENT, by product and version. */
+const RECENT_LATEST = `max by (instance, job, service_version) (ts_of_last_over_time(${HEARTBEAT}[${RECENT}]))`;
+
+/**
+ * L: of the recent heartbeats and the carried values, the newest per install (for one label
+ * set a recent heartbeat is never older than the carried value, so `or` keeps the right one);
+ * installs not seen for 30 days are dropped. A label-less 0 marks that the rule ran.
+ */
+const LAST_SEEN = `(topk by (instance) (1, ${RECENT_LATEST} or ${carried(RECORDED.lastSeen)}) > ${since(30)} or vector(0)) ${alive(RECORDED.lastSeen)}`;
+
+/** L from the raw history alone (for backfill and to start the state). */
+const LAST_SEEN_RAW = `max by (instance, job, service_version) (${latest(HEARTBEAT, '30d')}) or vector(0)`;
+
+/**
+ * P: while the L values recorded in the last STATE_CARRY include one older than the L just
+ * recorded (a new heartbeat arrived within STATE_CARRY), that older value is P; otherwise P is
+ * carried. Evaluated after L (it reads this evaluation's L), and it keeps giving the same value
+ * for STATE_CARRY, so one failed evaluation of this rule loses nothing. Dropped once older than
+ * 30 days. A label-less 0 marks that the rule ran.
+ */
+const PREVIOUS_SEEN = (() => {
+  const oldest = `min by (instance) (min_over_time(${RECORDED.lastSeen}{instance!=""}[${STATE_CARRY}] offset 1s))`;
+  const now = `max by (instance) (${RECORDED.lastSeen}{instance!=""})`;
+  return `(((${oldest} < on(instance) ${now}) or ${carried(RECORDED.previousSeen)}) > ${since(30)} or vector(0)) ${alive(RECORDED.previousSeen)}`;
+})();
+
+/**
+ * P from the raw history alone: the second newest of each install's newest heartbeat per day
+ * window (T-k-1 d, T-k d], k = 0..29 (one heartbeat per install and window at most).
+ */
+const PREVIOUS_SEEN_RAW = (() => {
+  const days = Array.from({ length: 30 }, (_, k) => `label_replace(max by (instance) (ts_of_last_over_time(${HEARTBEAT}[1d]${k === 0 ? '' : ` offset ${k}d`})), "day", "${k}", "", "")`);
+  const perDay = `(${days.join(' or ')})`;
+  return `(min by (instance) (topk by (instance) (2, ${perDay})) and on(instance) count by (instance) (${perDay}) > 1) or vector(0)`;
+})();
+
+/** L and P as recorded at this evaluation (the state rules run first in the group, L then P). */
+const L_NOW = `${RECORDED.lastSeen}{instance!=""}`;
+const P_NOW = `${RECORDED.previousSeen}{instance!=""}`;
+
+/**
+ * `ran()` for the rules that read the state: the label-less 0 only when both state rules ran at
+ * this evaluation, so a failed state rule gives no data rather than false zeros.
+ */
+const ranOnState = (expr: string): string => `${expr} or (vector(0) and on() count(${RECORDED.lastSeen}) and on() count(${RECORDED.previousSeen}))`;
+
+const rule = (record: string, expr: string, raw = expr): RecordingRule => ({ record, expr, raw });
+/** A rule over the carried state, with its raw definition. */
+const stateRule = (record: string, expr: string, raw: string): RecordingRule => rule(record, ranOnState(perVersion(expr)), ran(perVersion(raw)));
+/** A rule over the raw history only (reads at most 7 days). */
+const rawRule = (record: string, expr: string): RecordingRule => rule(record, ran(expr));
+
+/**
+ * The rules every product shares (catalog-independent): the two state rules first (the rules
+ * after them read what they wrote at this evaluation), then the aggregates, each with its `ran`
+ * sentinel.
+ */
 export const FIXED_RULES: readonly RecordingRule[] = [
-  ...(['1h', '25h', '7d', '30d'] as const).map((w) => ({ record: RECORDED.active(w), expr: perVersion(latest(HEARTBEAT, w)) })),
-  { record: RECORDED.established, expr: perVersion(`${latest()} and on(instance) ${HEARTBEATS_30D} > 1`) },
-  { record: RECORDED.oneOff, expr: perVersion(`${latest()} and on(instance) ${HEARTBEATS_30D} == 1 unless on(instance) ${installsIn('25h')}`) },
-  { record: RECORDED.new, expr: perVersion(`${latest(HEARTBEAT, '25h')} and on(instance) ${HEARTBEATS_30D} == 1`) },
-  { record: RECORDED.stopped, expr: perVersion(`${latest(HEARTBEAT, '7d', '2d')} unless on(instance) ${installsIn('2d')} and on(instance) ${HEARTBEATS_30D} > 1`) },
-  { record: RECORDED.firstSeen, expr: perVersion(`${latest(HEARTBEAT, '1d')} unless on(instance) ${installsIn('29d', '1d')}`) },
-  { record: RECORDED.daily, expr: perVersion(`count by (job, service_version, instance) (last_over_time(${HEARTBEAT}[1d]))`) },
-  { record: RECORDED.environment, expr: `count by (job, service_version, ${ENV_LABELS}) (${latest()})` },
-  { record: RECORDED.lastHeartbeat, expr: `max by (job, service_version) (ts_of_last_over_time(${HEARTBEAT}[25h]))` },
-].map((rule) => ({ ...rule, expr: ran(rule.expr) }));
+  rule(RECORDED.lastSeen, LAST_SEEN, LAST_SEEN_RAW),
+  rule(RECORDED.previousSeen, PREVIOUS_SEEN, PREVIOUS_SEEN_RAW),
+  ...(['1h', '25h', '7d'] as const).map((w) => rawRule(RECORDED.active(w), perVersion(latest(HEARTBEAT, w)))),
+  stateRule(RECORDED.active('30d'), `${L_NOW} > ${since(30)}`, latest(HEARTBEAT, '30d')),
+  stateRule(RECORDED.established, `${L_NOW} > ${since(7)} and on(instance) ${P_NOW}`, `${latest()} and on(instance) ${HEARTBEATS_30D} > 1`),
+  stateRule(
+    RECORDED.oneOff,
+    `${L_NOW} > ${since(7)} <= ${since(25 / 24)} unless on(instance) ${P_NOW}`,
+    `${latest()} and on(instance) ${HEARTBEATS_30D} == 1 unless on(instance) ${installsIn('25h')}`,
+  ),
+  stateRule(RECORDED.new, `${L_NOW} > ${since(25 / 24)} unless on(instance) ${P_NOW}`, `${latest(HEARTBEAT, '25h')} and on(instance) ${HEARTBEATS_30D} == 1`),
+  stateRule(
+    RECORDED.stopped,
+    `${L_NOW} > ${since(9)} <= ${since(2)} and on(instance) ${P_NOW}`,
+    `${latest(HEARTBEAT, '7d', '2d')} unless on(instance) ${installsIn('2d')} and on(instance) ${HEARTBEATS_30D} > 1`,
+  ),
+  stateRule(RECORDED.firstSeen, `${L_NOW} > ${since(1)} unless on(instance) ${P_NOW}`, `${latest(HEARTBEAT, '1d')} unless on(instance) ${installsIn('29d', '1d')}`),
+  rawRule(RECORDED.daily, perVersion(`count by (job, service_version, instance) (last_over_time(${HEARTBEAT}[1d]))`)),
+  rawRule(RECORDED.environment, `count by (job, service_version, ${ENV_LABELS}) (${latest()})`),
+  rawRule(RECORDED.lastHeartbeat, `max by (job, service_version) (ts_of_last_over_time(${HEARTBEAT}[25h]))`),
+];
 
 /**
  * Every rule for a product's catalog: the fixed ones, one per quantity and flag, and the marker
@@ -188,30 +327,51 @@ export const FIXED_RULES: readonly RecordingRule[] = [
 export function recordingRules(catalog: Catalog): RecordingRule[] {
   return [
     ...FIXED_RULES,
-    ...[...catalog.quantities.keys()].map((name) => ({
-      record: RECORDED.quantity(name),
-      expr: ran(`count by (job, service_version, quantity_${name}) (${latest(`${HEARTBEAT}{quantity_${name}!=""}`)})`),
-    })),
-    ...[...catalog.flags.keys()].map((name) => ({
-      record: RECORDED.flag(name),
-      expr: ran(`count by (job, service_version, flag_${name}) (${latest(`${HEARTBEAT}{flag_${name}=~"0|1"}`)})`),
-    })),
-    { record: RECORDED.evaluated, expr: 'vector(1)' },
+    ...[...catalog.quantities.keys()].map((name) =>
+      rawRule(RECORDED.quantity(name), `count by (job, service_version, quantity_${name}) (${latest(`${HEARTBEAT}{quantity_${name}!=""}`)})`),
+    ),
+    ...[...catalog.flags.keys()].map((name) => rawRule(RECORDED.flag(name), `count by (job, service_version, flag_${name}) (${latest(`${HEARTBEAT}{flag_${name}=~"0|1"}`)})`)),
+    rule(RECORDED.evaluated, 'vector(1)'),
   ];
+}
+
+function renderRules(catalog: Catalog, header: readonly string[], pick: (rule: RecordingRule) => string): string {
+  const lines = [...header, 'groups:', `  - name: ${RULE_GROUP}`, `    interval: ${RULE_INTERVAL}`, '    rules:'];
+  for (const rule of recordingRules(catalog)) lines.push(`      - record: ${rule.record}`, `        expr: ${JSON.stringify(pick(rule))}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** The Prometheus rules file (YAML) for a catalog: one group, evaluated every RULE_INTERVAL. */
 export function rulesFile(catalog: Catalog): string {
-  const lines = [
-    '# Generated from src/queries.ts by `npm run dashboards` (scripts/generate-dashboards.ts --rules);',
-    '# do not edit. The Headcount dashboards and `headcount report` read these recorded aggregates.',
-    'groups:',
-    `  - name: ${RULE_GROUP}`,
-    `    interval: ${RULE_INTERVAL}`,
-    '    rules:',
-  ];
-  for (const rule of recordingRules(catalog)) lines.push(`      - record: ${rule.record}`, `        expr: ${JSON.stringify(rule.expr)}`);
-  return `${lines.join('\n')}\n`;
+  return renderRules(
+    catalog,
+    [
+      '# Generated from src/queries.ts by `npm run dashboards` (scripts/generate-dashboards.ts --rules);',
+      '# do not edit. The Headcount dashboards and `headcount report` read these recorded aggregates.',
+      '# The first two rules carry per-install state from one evaluation to the next: start it with',
+      '# ../rules-backfill/headcount.rules.yml (collector-config/README.md, "Recording rules").',
+    ],
+    (rule) => rule.expr,
+  );
+}
+
+/**
+ * The same series from the raw history alone (`RecordingRule.raw`), for `promtool tsdb
+ * create-blocks-from rules` (which evaluates each rule over the whole range before the next, so a
+ * rule cannot read its own earlier output) and to start the carried state. Never load it next to
+ * `rulesFile()`: both write the same series.
+ */
+export function backfillRulesFile(catalog: Catalog): string {
+  return renderRules(
+    catalog,
+    [
+      '# Generated from src/queries.ts by `npm run dashboards` (scripts/generate-dashboards.ts --backfill-rules);',
+      '# do not edit. The series of ../rules/headcount.rules.yml computed from the raw history alone (slow:',
+      '# reads 30 days per install): for promtool backfill, or loaded INSTEAD of that file for one',
+      '# evaluation to start its carried state (collector-config/README.md, "Recording rules").',
+    ],
+    (rule) => rule.raw,
+  );
 }
 
 /**
@@ -266,12 +426,19 @@ export const USES_ESTIMATE: Readonly<Record<string, number>> = {
   '1M+': 1_000_000,
 };
 
-/** Installs reporting the feature(s) per day (increase of the install-day counter over 1 d). */
-const featureInstalls = (by: string, selector: string): string => `sum by (${by}) (increase(${selector}[1d]))`;
+/**
+ * Installs reporting the feature(s) per day: the sum of the counts stored in the last 24 h.
+ * Each counter sample is the count of one collector batch (otelcol.yaml `transform/counters`),
+ * not a running total, so this is exact on every engine: no extrapolation to the window's
+ * edges (whole installs, never 65.5), no counter resets to detect, and no reliance on the 0
+ * Prometheus writes at a counter's start time (created-timestamp-zero-ingestion; 0 adds
+ * nothing to the sum), which Cortex and Mimir do not write.
+ */
+const featureInstalls = (by: string, selector: string): string => `sum by (${by}) (sum_over_time(${selector}[1d]))`;
 
 /** Estimated events per day: installs per uses bucket × the bucket's representative value. */
 function featureEvents(by: string, matchers: string[]): string {
-  const parts = Object.entries(USES_ESTIMATE).map(([bucket, n]) => `increase(${feat(...matchers, `feature_uses="${bucket}"`)}[1d]) * ${n}`);
+  const parts = Object.entries(USES_ESTIMATE).map(([bucket, n]) => `sum_over_time(${feat(...matchers, `feature_uses="${bucket}"`)}[1d]) * ${n}`);
   return `sum by (${by}) (${parts.join(' or ')})`;
 }
 
@@ -418,7 +585,7 @@ export const FEATURES: readonly Query[] = [
   {
     id: 'feature_installs_per_day',
     title: 'Installs using each feature per day',
-    description: 'Installs that reported using the feature, per day (increase of the install-day counter over 1 d; Prometheus extrapolates at the window edges); under k hidden.',
+    description: 'Installs that reported using the feature in the 24 h before each point (one count per install and UTC day reported); under k hidden.',
     unit: 'short',
     kind: 'timeseries',
     expr: `${featureInstalls('feature_name', feat())} >= $k`,
@@ -575,7 +742,7 @@ export function featureQueries(catalog: Catalog): Query[] {
       {
         id: `feature_${name}_installs_per_day`,
         title: `${name}: installs per day`,
-        description: `Installs that reported using ${name}, per day (increase over 1 d); hidden under k installs.`,
+        description: `Installs that reported using ${name} in the 24 h before each point; hidden under k installs.`,
         unit: 'short',
         kind: 'timeseries',
         expr: installs,

@@ -3,6 +3,7 @@
  * definitions as the dashboards (src/queries.ts). Tables and small unicode bar charts; groups
  * with fewer than k installs are hidden exactly as on the dashboards.
  */
+import { backendHeaders, EXPORT_FAILED, type BackendAuth } from './backend.ts';
 import { BUCKET_LABELS } from './bucket.ts';
 import type { Catalog } from './catalog.ts';
 import {
@@ -13,7 +14,6 @@ import {
   HEALTH,
   OVERVIEW,
   VERSIONS,
-  featureQueries,
   flagQueries,
   quantityQueries,
   RECORDED,
@@ -31,13 +31,19 @@ export interface Sample {
 /** Evaluates instant queries; `time` in seconds (default: now). */
 export type Evaluate = (expr: string, time?: number) => Promise<Sample[]>;
 
-/** An `Evaluate` backed by Prometheus' HTTP API (`/api/v1/query`). */
-export function prometheusApi(baseUrl: string, timeoutMs = 30_000): Evaluate {
+/**
+ * An `Evaluate` backed by Prometheus' HTTP API (`/api/v1/query`). For Cortex or Mimir, `baseUrl`
+ * is the query-frontend's Prometheus API (`http://<frontend>/prometheus`) and `auth` names the
+ * tenant (and an Authorization header for a gateway).
+ */
+export function prometheusApi(baseUrl: string, timeoutMs = 30_000, auth: BackendAuth = {}): Evaluate {
   const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const headers = backendHeaders(auth);
   return async (expr, time) => {
     const body = new URLSearchParams({ query: expr });
     if (time !== undefined) body.set('time', String(time));
-    const res = await fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.headers.get('content-type')?.includes('json')) throw new Error(`${url.href} answered ${res.status}: ${(await res.text()).trim().slice(0, 200)}`);
     const json = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] } };
     if (json.status !== 'success' || json.data === undefined) throw new Error(`Prometheus: ${json.error ?? `HTTP ${res.status}`} (query: ${expr.slice(0, 120)}…)`);
     if (json.data.resultType === 'scalar') {
@@ -76,6 +82,8 @@ export interface InstallBaseReport {
   readonly at: number;
   /** Time of the newest complete rule evaluation the numbers come from (s), if any. */
   readonly recordedAt?: number;
+  /** When the feature counters were read (s): their newest sample, or `at`. */
+  readonly featureAt?: number;
   readonly k: number;
   readonly sections: ReadonlyMap<string, ReportSection>;
   /** Daily active installs, oldest first: [time, value]; no value before the rules recorded any. */
@@ -100,12 +108,13 @@ export async function collectReport(evaluate: Evaluate, o: ReportOptions): Promi
   const featureAt = await featureTime(evaluate, vars, at);
   const sections = new Map<string, ReportSection>();
   const healthAt = o.healthTime ?? at;
-  const stats = [...OVERVIEW, ...FRESHNESS, ...HEALTH].filter((q) => q.kind === 'stat');
+  const stats = [...OVERVIEW, ...FRESHNESS, ...HEALTH, EXPORT_FAILED].filter((q) => q.kind === 'stat');
   const breakdowns = [...VERSIONS, ...ENVIRONMENT, ...(catalog === undefined ? [] : [...quantityQueries(catalog), ...flagQueries(catalog)])].filter((q) => q.kind !== 'timeseries');
-  const features = catalog === undefined ? FEATURES : [...FEATURES, ...featureQueries(catalog).filter((q) => q.id.endsWith('_share'))];
+  // Shares are computed in renderReport from the printed counts (installs ÷ active in 24 h).
+  const features = FEATURES.filter((q) => q.id !== 'feature_share');
   await Promise.all([
     ...stats.map(async (q) => {
-      const s = await evaluate(renderQuery(q, vars), HEALTH.includes(q) ? healthAt : at);
+      const s = await evaluate(renderQuery(q, vars), HEALTH.includes(q) || q === EXPORT_FAILED ? healthAt : at);
       sections.set(q.id, { query: q, ...(s[0] === undefined ? {} : { value: s[0].value }) });
     }),
     ...[...breakdowns, ...features].map(async (q) => {
@@ -128,6 +137,7 @@ export async function collectReport(evaluate: Evaluate, o: ReportOptions): Promi
   return {
     at,
     ...(recordedAt === undefined ? {} : { recordedAt }),
+    featureAt,
     k: o.k,
     sections,
     overTime: await series('installs_over_time'),
@@ -224,40 +234,62 @@ export function renderReport(r: InstallBaseReport, width = 80): string {
   out.push(`                           ${cells(r.overTime)}`);
   out.push(`  New installs per day     ${cells(r.newPerDay)}`);
 
-  heading('Which versions (latest heartbeat per install, active in 7 d)');
+  heading('Which versions (shares of installs active in 7 d, by their latest heartbeat)');
   table('version_share');
   table('channel_share');
-  heading('Where it runs');
+  heading('Where it runs (shares of installs active in 7 d)');
   for (const id of ['os_share', 'arch_share', 'runtime_share', 'deployment_share']) table(id);
 
   const quantities = [...r.sections.keys()].filter((id) => id.startsWith('quantity_'));
   if (quantities.length > 0) {
-    heading('At what scale (installs per bucket)');
+    heading('At what scale (installs active in 7 d, per bucket of their latest heartbeat)');
     for (const id of quantities.sort()) table(id);
   }
   const flags = [...r.sections.keys()].filter((id) => id.startsWith('flag_')).sort();
   if (flags.length > 0) {
-    heading('Flags (share of installs with it on)');
+    heading('Flags (share of installs active in 7 d and reporting it, with it on)');
     for (const id of flags) {
       const sec = s(id)!;
       out.push(`    ${sec.query.title.replace(/ \(adoption\)$/, '').padEnd(24)} ${formatValue(sec.value, 'percent').padStart(9)}  ${bar(sec.value ?? 0, 100, Math.max(10, width - 44))}`);
     }
   }
-  heading('Features (last day)');
-  table('feature_installs_per_day', 'Installs using it');
-  table('feature_events_per_day', 'Uses (estimate from daily-use buckets)');
-  table('feature_share', 'Share of installs active in 24 h');
+  // Feature counters come from increase() over a day, which Prometheus extrapolates at the
+  // window's edges: whole installs and whole estimated uses are shown, and each share divides the
+  // installs shown by the active-installs count shown in the heading.
+  const active24h = s('active_installs_24h')?.value;
+  const featureRows = s('feature_installs_per_day')?.rows;
+  const uses = new Map((s('feature_events_per_day')?.rows ?? []).map((row) => [row.label, Math.round(row.value)]));
+  const activeText = active24h === undefined ? 'no active-installs count' : `shares of the ${formatValue(Math.round(active24h), 'short')} installs active in 24 h`;
+  heading(`Features (the 24 h up to ${r.featureAt === undefined ? minute(r.at) : minute(r.featureAt)} UTC; ${activeText})`);
+  if (featureRows !== undefined) {
+    out.push(`    ${'feature'.padEnd(24)} ${'installs'.padStart(9)} ${'share'.padStart(8)}  ${'uses (estimate)'.padStart(15)}`);
+    if (featureRows.length === 0) out.push(`    (no feature used by ${r.k} or more installs)`);
+    for (const row of featureRows) {
+      const installs = Math.round(row.value);
+      const share = active24h !== undefined && active24h > 0 ? (100 * installs) / Math.round(active24h) : undefined;
+      const used = uses.get(row.label);
+      out.push(
+        `    ${row.label.padEnd(24)} ${formatValue(installs, 'short').padStart(9)} ${formatValue(share, 'percent').padStart(8)}  ${(used === undefined ? '-' : `~${formatValue(used, 'short')}`).padStart(15)}  ${bar(share ?? 0, 100, Math.max(10, width - 66))}`,
+      );
+    }
+  }
 
   heading('Freshness and pipeline');
   stat('last_heartbeat');
   stat('installs_heard_1h');
   stat('collector_scraped');
   stat('collector_queue_size');
+  stat(EXPORT_FAILED.id);
+  const failed = s(EXPORT_FAILED.id)?.value;
+  if (failed !== undefined && failed > 0) {
+    out.push('', `  !! DATA LOST: the collector failed to deliver ${formatValue(failed, 'short')} data point(s) since it started: the backend`);
+    out.push('  !! answered an error it does not retry (a wrong URL or path: 404, a missing tenant: 401). See its log.');
+  }
   return `${out.join('\n')}\n`;
 }
 
 /** Collects and renders in one call (what `headcount report` does). */
-export async function installBaseReport(prometheusUrl: string, o: Partial<ReportOptions> & { service: string }): Promise<string> {
-  const r = await collectReport(prometheusApi(prometheusUrl), { k: DEFAULT_K, ...o });
+export async function installBaseReport(prometheusUrl: string, o: Partial<ReportOptions> & { service: string; auth?: BackendAuth }): Promise<string> {
+  const r = await collectReport(prometheusApi(prometheusUrl, 30_000, o.auth), { k: DEFAULT_K, ...o });
   return renderReport(r, o.width ?? 80);
 }

@@ -5,6 +5,7 @@
  * the state). Files are written atomically (temp file + rename) and only after consent.
  */
 import { crypto, fsp, path } from './builtins.ts';
+import { LocalFileError, readSmallFile } from './files.ts';
 import { nextTurn } from './schedule.ts';
 
 /**
@@ -40,8 +41,17 @@ export function newInstallId(): string {
   return crypto().randomUUID();
 }
 
-/** Parses stored state; anything not exactly of the expected shape is `undefined`. */
+/** Parses stored state; anything not exactly of the expected shape is `undefined`. Never throws. */
 export function parseState(value: unknown): InstallState | undefined {
+  try {
+    return parseStateUnsafe(value);
+  } catch {
+    // A product's store returned an object whose getters throw (or a revoked proxy).
+    return undefined;
+  }
+}
+
+function parseStateUnsafe(value: unknown): InstallState | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const v = value as Record<string, unknown>;
   if (typeof v['installId'] !== 'string' || !UUID_V4.test(v['installId'])) return undefined;
@@ -82,29 +92,39 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
 
 const LOCK_STALE_MS = 10_000;
 const LOCK_WAIT_MS = 2_000;
+/** A state file is ~120 B; a larger one is not Headcount's and is treated as corrupt. */
+const STATE_MAX_BYTES = 4096;
+
+export interface FileStateStoreOptions {
+  /** Told (in fixed words) when the store repairs something, e.g. breaks a lock dated in the future. */
+  readonly onNote?: (note: string) => void;
+}
 
 /** The default store: `state.json` in the telemetry state dir, guarded by a lock file. */
 export class FileStateStore implements StateStore {
   readonly #dir: string;
   readonly #file: string;
+  readonly #onNote: (note: string) => void;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: FileStateStoreOptions = {}) {
     this.#dir = dir;
     this.#file = path().join(dir, 'state.json');
+    this.#onNote = options.onNote ?? (() => undefined);
   }
 
   async read(): Promise<InstallState | undefined> {
-    let text: string;
+    let text: string | undefined;
     try {
       if (!fsPromisesLoaded) {
         await nextTurn();
         fsPromisesLoaded = true;
       }
-      text = await fsp().readFile(this.#file, 'utf8');
+      text = await readSmallFile(this.#file, STATE_MAX_BYTES);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (error instanceof LocalFileError) throw new CorruptStateError(`${this.#file} is ${error.message}`, { cause: error });
       throw error;
     }
+    if (text === undefined) return undefined;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -152,7 +172,10 @@ export class FileStateStore implements StateStore {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > LOCK_STALE_MS) {
+        // A lock dated in the future (a clock that was wrong, a crafted file) would never go
+        // stale: beyond the tolerance a stale lock gets, it is broken like a stale one.
+        if (age < -LOCK_STALE_MS) this.#onNote('a state lock file dated in the future was removed');
+        if (age > LOCK_STALE_MS || age < -LOCK_STALE_MS) {
           await rm(lockPath, { force: true });
           continue;
         }

@@ -6,6 +6,7 @@ import { runCli } from '../src/cli.ts';
 import { appendLedger } from '../src/local.ts';
 import { createHeadcount, type HeadcountOptions } from '../src/index.ts';
 import { renderPrivacyDoc } from '../src/privacy-doc.ts';
+import { parseCollectorEnv } from '../src/collector-env.ts';
 import example, { catalog } from '../examples/acme-app/telemetry.ts';
 import { startCaptureServer, type CaptureServer } from './helpers/capture-server.ts';
 import { onOptions } from './helpers/sender.ts';
@@ -115,7 +116,8 @@ describe('generated privacy doc', () => {
   it('the committed examples/acme-app/collector.env (collector allow-list) is up to date', async () => {
     const r = await cli(['collector-env'], example);
     expect(readFileSync('examples/acme-app/collector.env', 'utf8')).toBe(r.out);
-    expect(r.out).toContain('HEADCOUNT_QUANTITY_NAMES=servers|users|checks_per_day');
+    expect(r.out).toContain(`HEADCOUNT_HEARTBEAT_KEYS='["quantity.servers","quantity.users","quantity.checks_per_day","flag.sso_enabled","flag.external_db"]'`);
+    expect(parseCollectorEnv(r.out).lists.products).toEqual(['acme']);
   });
 
   it('lists every catalog entry with its purpose', () => {

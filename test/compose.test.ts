@@ -171,9 +171,9 @@ describe.skipIf(!compose.ok)('docker-compose.yml (checked by docker-compose conf
   it('catalog allow-lists come from the generated env file when configured (example: acme)', async () => {
     const withList = await config(at('docker-compose.yml'), { HEADCOUNT_COLLECTOR_ENV_FILE: at('examples/acme-app/collector.env') });
     const env = withList.services['collector']?.environment ?? {};
-    expect(env['HEADCOUNT_PRODUCTS']).toBe('acme');
-    expect(env['HEADCOUNT_QUANTITY_NAMES']).toBe('servers|users|checks_per_day');
-    // Without the file nothing is set (an empty value would reject every name).
+    expect(env['HEADCOUNT_PRODUCTS']).toBe('["acme"]');
+    expect(env['HEADCOUNT_HEARTBEAT_KEYS']).toBe('["quantity.servers","quantity.users","quantity.checks_per_day","flag.sso_enabled","flag.external_db"]');
+    // Without the file nothing is set (and the collector refuses to start).
     expect(svc('collector').environment?.['HEADCOUNT_PRODUCTS']).toBeUndefined();
   });
 

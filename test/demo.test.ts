@@ -24,5 +24,13 @@ describe.skipIf(!bins.ok)('npm run demo', () => {
     expect(shares.length).toBeGreaterThan(1);
     expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
     expect(stdout).toContain('Prometheus API: http://127.0.0.1:');
+    // How to use it: a connect line to paste, why the clock is shifted, when a heartbeat shows,
+    // and a report command that runs on the Node npm scripts bring (not the host's).
+    const collector = /^Collector (http:\/\/127\.0\.0\.1:\d+) /m.exec(stdout)?.[1];
+    expect(stdout).toContain(`  ACME_TELEMETRY_ENDPOINT=${collector} ACME_TELEMETRY_TOKEN=demo-token-0123456789 npm run example\n`);
+    expect(stdout).toMatch(/stamps what it receives 15 minutes in the past/);
+    expect(stdout).toMatch(/after the next recording-rule evaluation \(every 15m/);
+    expect(stdout).toMatch(/^Same report again \(with --keep\): npm run report -- --prometheus http:\/\/127\.0\.0\.1:\d+ --service acme --k 1$/m);
+    expect(stdout).toMatch(/^ {2}collector (cached|built in \S+) · prometheus (cached|built in \S+)$/m);
   }, 150_000);
 });

@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import type { Catalog } from '../../src/catalog.ts';
 import { collectorAllowListEnv } from '../../src/otlp/allowlist.ts';
-import { RECORDED, RECORDED_WINDOW, recordingRules, RULE_INTERVAL, rulesFile } from '../../src/queries.ts';
+import { backfillRulesFile, RECORDED, RECORDED_WINDOW, recordingRules, RULE_INTERVAL, rulesFile } from '../../src/queries.ts';
 import { DAY_MS, type DayStats } from '../../src/simulate/run.ts';
 import { prometheusConfig, repoRoot, requireBinaries } from './binaries.ts';
 import { fastCollectorEnv, startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from './processes.ts';
@@ -52,6 +52,11 @@ export interface DemoStackOptions {
   /** Collector batch timeout (default 1s: a small fleet's day lands in one batch). */
   readonly batchTimeout?: string;
   readonly prometheusFlags?: readonly string[];
+  /** Prometheus `--enable-feature` list instead of the shipped one. */
+  readonly prometheusFeatures?: readonly string[];
+  /** Collector overlays after otelcol.demo.yaml (e.g. a second exporter to Cortex) and their settings. */
+  readonly collectorOverlays?: readonly string[];
+  readonly collectorEnv?: Readonly<Record<string, string>>;
 }
 
 export interface RecordRulesOptions {
@@ -116,18 +121,19 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
   await writeFile(configFile, await demoPrometheusConfig(o.historyDays, {}));
   // Backfilled blocks are picked up within a second instead of Prometheus' default minute.
   const extraFlags = ['--web.enable-lifecycle', '--storage.tsdb.block-reload-interval=1s', ...(o.prometheusFlags ?? [])];
-  const prometheus = await startPrometheus(bins.prometheus, { configFile, dataDir: join(dataDir, 'tsdb'), extraFlags });
+  const prometheus = await startPrometheus(bins.prometheus, { configFile, dataDir: join(dataDir, 'tsdb'), extraFlags, ...(o.prometheusFeatures === undefined ? {} : { features: o.prometheusFeatures }) });
   let collector: Collector | undefined;
   try {
     collector = await startCollector(bins.collector, {
       prometheusUrl: prometheus.url,
       tokens: [token],
-      overlays: [demoOverlay],
+      overlays: [demoOverlay, ...(o.collectorOverlays ?? [])],
       env: {
         ...fastCollectorEnv,
         HEADCOUNT_BATCH_TIMEOUT: o.batchTimeout ?? '1s',
         HEADCOUNT_DEMO_TIME_SHIFT_NS: shiftNs(0),
         ...collectorAllowListEnv([o.product], o.catalog),
+        ...o.collectorEnv,
       },
     });
   } catch (error) {
@@ -157,10 +163,13 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
     },
     async recordRules(options = {}) {
       const file = join(dataDir, 'headcount.rules.yml');
-      const text = rulesFile(o.catalog);
-      await writeFile(file, text);
-      const backfillFile = options.interval === undefined ? file : join(dataDir, 'backfill.rules.yml');
-      if (backfillFile !== file) await writeFile(backfillFile, text.replace(`interval: ${RULE_INTERVAL}`, `interval: ${options.interval}`));
+      await writeFile(file, rulesFile(o.catalog));
+      // promtool evaluates each rule over the whole range before the next, so the rules that
+      // carry state from one evaluation to the next are backfilled from their raw definitions;
+      // the live rules then carry on from the backfilled state.
+      const backfillFile = join(dataDir, 'backfill.rules.yml');
+      const backfill = backfillRulesFile(o.catalog);
+      await writeFile(backfillFile, options.interval === undefined ? backfill : backfill.replace(`interval: ${RULE_INTERVAL}`, `interval: ${options.interval}`));
       const end = Math.floor(Date.now() / 1000);
       const blocks = join(dataDir, 'backfill');
       // One block per rule per block range; ranges as long as the history keep them few.
@@ -204,7 +213,7 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       const window = `${Math.ceil((stats.endedAt - stats.startedAt) / 1000) + 600}s`;
       const job = `job="${product}"`;
       const checks: [string, number][] = [[`count(last_over_time(headcount_heartbeat{${job}}[${window}]))`, stats.heartbeats]];
-      if (stats.featureRecords > 0) checks.push([`sum(last_over_time(headcount_feature_install_days_total{${job}}[${window}]))`, stats.featureRecords]);
+      if (stats.featureRecords > 0) checks.push([`sum(sum_over_time(headcount_feature_install_days_total{${job}}[${window}]))`, stats.featureRecords]);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const values = await Promise.all(checks.map(async ([q]) => Number((await prometheus.query(q, at))[0]?.value[1] ?? 0)));

@@ -4,10 +4,14 @@
  * process exits, even if a test forgets `stop()` or fails half-way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectorConfig, prometheusConfig } from './binaries.ts';
+import { parseCollectorEnv, renderCollectorLists, type CollectorLists } from '../../src/collector-env.ts';
+import { installPseudonym } from '../../src/erase.ts';
+import { collectorConfig, prometheusConfig, repoRoot } from './binaries.ts';
 import { freePort } from './ports.ts';
 
 const running = new Set<ChildProcess>();
@@ -15,15 +19,18 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** The feature flags the shipped Prometheus runs with. */
+export const SHIPPED_FEATURES: readonly string[] = ['created-timestamp-zero-ingestion', 'promql-experimental-functions'];
+
 /** The flags the shipped Prometheus runs with (collector-config/prometheus.yml lists them). */
-export function prometheusFlags(dataDir: string, port: number, configFile = prometheusConfig): string[] {
+export function prometheusFlags(dataDir: string, port: number, configFile = prometheusConfig, features = SHIPPED_FEATURES): string[] {
   return [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDir}`,
     '--storage.tsdb.retention.time=90d',
     '--web.enable-otlp-receiver',
     '--web.enable-admin-api',
-    '--enable-feature=created-timestamp-zero-ingestion,promql-experimental-functions',
+    `--enable-feature=${features.join(',')}`,
     `--web.listen-address=127.0.0.1:${port}`,
   ];
 }
@@ -98,6 +105,8 @@ export interface PrometheusOptions {
   readonly configFile?: string;
   /** Flags added to the shipped set. */
   readonly extraFlags?: readonly string[];
+  /** `--enable-feature` list instead of SHIPPED_FEATURES (e.g. without created-timestamp zeros, as Cortex). */
+  readonly features?: readonly string[];
   /** Data directory (default: a new temp dir). */
   readonly dataDir?: string;
 }
@@ -124,7 +133,7 @@ export async function startPrometheus(binary: string, options: PrometheusOptions
     url,
     dataDir,
     async start() {
-      proc = launch(binary, [...prometheusFlags(dataDir, port, options.configFile), ...(options.extraFlags ?? [])], { PATH: process.env['PATH'] ?? '' });
+      proc = launch(binary, [...prometheusFlags(dataDir, port, options.configFile, options.features), ...(options.extraFlags ?? [])], { PATH: process.env['PATH'] ?? '' });
       const current = proc;
       current.child.on('exit', () => output.push(...current.output));
       await waitHealthy(`${url}/-/ready`, current, 'Prometheus');
@@ -161,8 +170,38 @@ export async function startPrometheus(binary: string, options: PrometheusOptions
   return prom;
 }
 
+/** The example catalog's committed allow-lists (examples/acme-app/collector.env), validated. */
+export function exampleCatalogLists(): CollectorLists {
+  return parseCollectorEnv(readFileSync(`${repoRoot}examples/acme-app/collector.env`, 'utf8')).lists;
+}
+
+/** The overlay that replaces the catalog gate with the name shape: demos and tests only. */
+export const unsafeAnyNameOverlay = `${repoRoot}collector-config/otelcol.unsafe-any-name.yaml`;
+
+/**
+ * The lists a harness collector gets unless a test passes its own: the example catalog's, plus
+ * the products and names the collector suites and benchmarks send. Real membership lists (the
+ * shipped config refuses to start without them), not a pattern.
+ */
+export function harnessLists(): CollectorLists {
+  const example = exampleCatalogLists();
+  const products = ['privacy_json', 'privacy_proto', 'privacy_malformed', 'privacy_marker', 'privacy_features', 'privacy_labels', 'privacy_auth', 'privacy_rotate', 'privacy_big', 'privacy_log', 'privacy_versions', 'privacy_pseudonym', 'feat_many', 'feat_restart', 'erase_me', 'durable_prom', 'durable_col', 'bench'];
+  const keys = ['quantity.projects', 'quantity.users', 'flag.sso', 'flag.ldap'];
+  const features = ['export', 'import', 'sso'];
+  const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
+  return { products: union(example.products, products), heartbeatKeys: union(example.heartbeatKeys, keys), features: union(example.features, features) };
+}
+
 export interface CollectorOptions {
   readonly prometheusUrl: string;
+  /**
+   * The catalog allow-lists (default: `harnessLists()`); 'unsafe-any-name' runs the shipped
+   * config with otelcol.unsafe-any-name.yaml instead; 'none' sets no list (the shipped config
+   * then refuses to start). Variables in `env` win over these.
+   */
+  readonly allowLists?: CollectorLists | 'unsafe-any-name' | 'none';
+  /** The pseudonym key file's content (default: 32 random bytes as hex and a newline). */
+  readonly pseudonymKey?: string;
   /** Tokens written to the token file, one per line. */
   readonly tokens?: readonly string[];
   /** Extra environment (e.g. HEADCOUNT_FEATURE_NAMES). */
@@ -171,6 +210,8 @@ export interface CollectorOptions {
   readonly wrapper?: readonly string[];
   /** Config overlays merged over otelcol.yaml, in order (e.g. otelcol.demo.yaml). */
   readonly overlays?: readonly string[];
+  /** Base config instead of collector-config/otelcol.yaml (e.g. a mutated copy). */
+  readonly config?: string;
 }
 
 export interface Collector {
@@ -180,8 +221,15 @@ export interface Collector {
   readonly metricsTarget: string;
   readonly tokenFile: string;
   readonly storageDir: string;
+  /** The pseudonym key file (HEADCOUNT_PSEUDONYM_KEY_FILE) and its content. */
+  readonly pseudonymKeyFile: string;
+  readonly pseudonymKey: string;
+  /** The `instance` label this collector stores for an install id. */
+  pseudonym(installId: string): string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** SIGKILL (no shutdown at all: a crash or an OOM kill), resolved once the process is gone. */
+  kill(): Promise<void>;
   /** Everything the collector wrote to stdout/stderr, across restarts. */
   logs(): string;
   /** OS process id while running (for RSS measurements). */
@@ -211,6 +259,11 @@ export async function startCollector(binary: string, options: CollectorOptions):
   const output: string[] = [];
   let proc: Proc | undefined;
   await writeFile(tokenFile, `${(options.tokens ?? ['test-token']).join('\n')}\n`, { mode: 0o600 });
+  const pseudonymKeyFile = join(dir, 'pseudonym-key');
+  const pseudonymKey = options.pseudonymKey ?? `${randomBytes(32).toString('hex')}\n`;
+  await writeFile(pseudonymKeyFile, pseudonymKey, { mode: 0o600 });
+  const lists = options.allowLists ?? harnessLists();
+  const overlays = [...(lists === 'unsafe-any-name' ? [unsafeAnyNameOverlay] : []), ...(options.overlays ?? [])];
 
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'] ?? '',
@@ -221,6 +274,11 @@ export async function startCollector(binary: string, options: CollectorOptions):
     HEADCOUNT_TOKEN_FILE: tokenFile,
     HEADCOUNT_PROMETHEUS_URL: options.prometheusUrl,
     HEADCOUNT_STORAGE_DIR: storageDir,
+    // As in docker-compose.yml and the Dockerfile: the Go runtime collects harder near this.
+    GOMEMLIMIT: '450MiB',
+    GOGC: '400',
+    HEADCOUNT_PSEUDONYM_KEY_FILE: pseudonymKeyFile,
+    ...(typeof lists === 'string' ? {} : renderCollectorLists(lists)),
     ...fastCollectorEnv,
     ...options.env,
   };
@@ -230,9 +288,12 @@ export async function startCollector(binary: string, options: CollectorOptions):
     metricsTarget: `127.0.0.1:${metricsPort}`,
     tokenFile,
     storageDir,
+    pseudonymKeyFile,
+    pseudonymKey,
+    pseudonym: (installId) => installPseudonym(installId, pseudonymKey),
     async start() {
       const [wrapBin, ...wrapArgs] = options.wrapper ?? [];
-      const args = [collectorConfig, ...(options.overlays ?? [])].map((c) => `--config=${c}`);
+      const args = [options.config ?? collectorConfig, ...overlays].map((c) => `--config=${c}`);
       proc = wrapBin === undefined ? launch(binary, args, env) : launch(wrapBin, [...wrapArgs, binary, ...args], env);
       const current = proc;
       current.child.on('exit', () => output.push(...current.output));
@@ -240,6 +301,13 @@ export async function startCollector(binary: string, options: CollectorOptions):
     },
     async stop() {
       await terminate(proc);
+    },
+    async kill() {
+      const current = proc;
+      if (current === undefined || current.child.exitCode !== null || current.child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => current.child.once('exit', () => resolve()));
+      current.child.kill('SIGKILL');
+      await exited;
     },
     logs: () => output.join('') + (proc !== undefined && proc.child.exitCode === null ? proc.output.join('') : ''),
     pid: () => (proc !== undefined && proc.child.exitCode === null ? proc.child.pid : undefined),

@@ -5,6 +5,7 @@
  */
 import { BUCKET_LABELS } from '../bucket.ts';
 import type { Catalog } from '../catalog.ts';
+import { renderCollectorLists } from '../collector-env.ts';
 import { SERVICE_NAME_PATTERN, VERSION_PATTERN } from '../patterns.ts';
 
 export const HEARTBEAT_METRIC = 'headcount.heartbeat';
@@ -66,17 +67,14 @@ export function allowListFor(catalog: Catalog): AllowList {
 
 /**
  * The collector's allow-list for one product, as the environment variables its config reads
- * (`HEADCOUNT_PRODUCTS`, `HEADCOUNT_QUANTITY_NAMES`, …: anchored regex alternations). Generated
- * from the same catalog as the sender's allow-list, so both sides accept exactly the same names.
+ * (`HEADCOUNT_PRODUCTS`, `HEADCOUNT_HEARTBEAT_KEYS`, `HEADCOUNT_FEATURE_NAMES`: JSON lists of
+ * names that the collector tests by membership). Generated from the same catalog as the
+ * sender's allow-list, so both sides accept exactly the same names. See src/collector-env.ts.
  */
 export function collectorAllowListEnv(products: readonly string[], catalog: Catalog): Record<string, string> {
-  // An empty alternation would accept nothing but the structural pattern; a name that can't
-  // occur keeps "nothing declared" closed.
-  const alternation = (names: Iterable<string>) => [...names].join('|') || 'x_none_declared';
-  return {
-    HEADCOUNT_PRODUCTS: alternation(products),
-    HEADCOUNT_QUANTITY_NAMES: alternation(catalog.quantities.keys()),
-    HEADCOUNT_FLAG_NAMES: alternation(catalog.flags.keys()),
-    HEADCOUNT_FEATURE_NAMES: alternation(catalog.features.keys()),
-  };
+  return renderCollectorLists({
+    products,
+    heartbeatKeys: [...[...catalog.quantities.keys()].map((n) => QUANTITY_PREFIX + n), ...[...catalog.flags.keys()].map((n) => FLAG_PREFIX + n)],
+    features: [...catalog.features.keys()],
+  });
 }

@@ -120,6 +120,11 @@ export class RedactingLogRecordProcessor implements LogRecordProcessor {
       this.#counter.add('log', 'record', 'incomplete-record');
       return;
     }
+    // Trace context is not on the list: whatever context the record was emitted in, none leaves.
+    if (record.spanContext !== undefined) {
+      this.#counter.add('log', 'spanContext', 'trace-context-not-allowed');
+      (record as { spanContext?: ReadWriteLogRecord['spanContext'] | undefined }).spanContext = undefined;
+    }
     const attributes: Attributes = record.attributes;
     for (const key of Object.keys(attributes)) {
       if (!(key in kept)) delete attributes[key];

@@ -4,12 +4,19 @@
  */
 import * as z from 'zod/mini';
 
-const ReportSchema = z.object({
+/**
+ * Spelled out rather than `z.infer`red, so the published declarations need no zod (a dev
+ * dependency, bundled into the code); the schema below is checked against it.
+ */
+export interface ReportMaps {
+  quantities?: Record<string, unknown> | undefined;
+  flags?: Record<string, unknown> | undefined;
+}
+
+const ReportSchema: z.ZodMiniType<ReportMaps> = z.object({
   quantities: z.optional(z.record(z.string(), z.unknown())),
   flags: z.optional(z.record(z.string(), z.unknown())),
 });
-
-export type ReportMaps = z.infer<typeof ReportSchema>;
 
 /** `collect()`'s output as `{ quantities?, flags? }` records, or undefined when it is not that shape. */
 export function parseReport(report: unknown): ReportMaps | undefined {

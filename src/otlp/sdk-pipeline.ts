@@ -7,7 +7,7 @@
  *
  * Loaded through `pipeline.ts`, which imports the SDK in steps (see `loadSdkPipeline`).
  */
-import { ValueType } from '@opentelemetry/api';
+import { ROOT_CONTEXT, ValueType } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { JsonLogsSerializer, JsonMetricsSerializer, ProtobufLogsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -113,6 +113,9 @@ export async function buildBodies(
   const logger = loggerProvider.getLogger(SCOPE_NAME, version);
   for (const f of input.features) {
     logger.emit({
+      // The root context, never the active one: a heartbeat or shutdown() running inside a host
+      // span must not put the host's trace and span ids on the record, whatever its context manager.
+      context: ROOT_CONTEXT,
       eventName: FEATURE_EVENT,
       timestamp: f.day,
       observedTimestamp: f.day,

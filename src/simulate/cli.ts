@@ -2,6 +2,8 @@
  * Maintainer commands of the `headcount` bin (not mounted under a product's CLI):
  *
  *   headcount report   --prometheus <url> (--service <name> | --app <module>) [--k 5] [--version <regex>]
+ *                      [--tenant <id>] [--authorization <header value>]   (Cortex / Mimir: <url> is
+ *                      the query-frontend's Prometheus API, e.g. http://frontend:8080/prometheus)
  *   headcount simulate --app <module> --installs N --days D --seed S [--collector <url> --token <t>]
  *   headcount demo     [--installs 300] [--days 7] [--seed 42] [--k 5] [--keep] [--app <module>]
  *
@@ -17,7 +19,7 @@ import { parseArgs } from 'node:util';
 import type { HeadcountOptions } from '../headcount.ts';
 
 export const MAINTAINER_COMMANDS = {
-  report: 'report --prometheus <url> --service <name> [--app <module>] [--k 5]: the install base in the terminal',
+  report: 'report --prometheus <url> --service <name> [--app <module>] [--k 5] [--tenant <id>] [--authorization <value>]: the install base in the terminal',
   simulate: 'simulate --app <module> --installs N --days D --seed S [--collector <url> --token <t>]: a simulated fleet through the SDK',
   demo: 'demo [--installs 300] [--days 7] [--keep]: local Collector + Prometheus, a week of simulated history, the report',
 } as const;
@@ -58,7 +60,16 @@ const number = (name: string, raw: string | undefined, fallback: number): number
 async function report(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { prometheus: { type: 'string' }, service: { type: 'string' }, app: { type: 'string' }, k: { type: 'string' }, version: { type: 'string' }, time: { type: 'string' } },
+    options: {
+      prometheus: { type: 'string' },
+      service: { type: 'string' },
+      app: { type: 'string' },
+      k: { type: 'string' },
+      version: { type: 'string' },
+      time: { type: 'string' },
+      tenant: { type: 'string' },
+      authorization: { type: 'string' },
+    },
     allowPositionals: true,
   });
   const url = values.prometheus ?? process.env['HEADCOUNT_PROMETHEUS_URL'];
@@ -76,6 +87,7 @@ async function report(args: string[], io: Io): Promise<number> {
       ...(values.version === undefined ? {} : { version: values.version }),
       ...(values.time === undefined ? {} : { time: number('time', values.time, 0) }),
       ...(app === undefined ? {} : { catalog: app.catalog }),
+      auth: { tenant: values.tenant ?? process.env['HEADCOUNT_TENANT'], authorization: values.authorization ?? process.env['HEADCOUNT_AUTHORIZATION'] },
       width: Math.min(100, process.stdout.columns || 80),
     }),
   );

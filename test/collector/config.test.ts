@@ -1,5 +1,6 @@
 /** The shipped configuration files are valid for the binaries they ship with. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +8,11 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { withCollectorEnv } from '../helpers/collector-env.ts';
+import { parseCollectorEnv } from '../../src/collector-env.ts';
+import { installPseudonym } from '../../src/erase.ts';
 import { collectorBinaries, collectorConfig, prometheusConfig, repoRoot } from '../../scripts/stack/binaries.ts';
-import { startCollector, startPrometheus, stopAll, type Collector, type Prometheus } from '../../scripts/stack/processes.ts';
+import { startCollector, startPrometheus, stopAll, unsafeAnyNameOverlay, type Collector, type Prometheus } from '../../scripts/stack/processes.ts';
+import { freePort } from '../../scripts/stack/ports.ts';
 
 const run = promisify(execFile);
 const bins = await collectorBinaries();
@@ -42,7 +46,8 @@ describe('resource attributes become data point attributes (no target_info)', ()
   it('transform/labels copies every allow-listed resource key but job/instance, after the gates, in both metrics pipelines', async () => {
     const config = parseYaml(await readFile(collectorConfig, 'utf8')) as Otelcol;
     const resourceStatements = config.processors['transform/sanitize']?.metric_statements?.find((s) => s.context === 'resource')?.statements ?? [];
-    const allowed = JSON.parse(/^keep_keys\(resource\.attributes, (\[.*\])\)$/.exec(resourceStatements[0] ?? '')?.[1] ?? '[]') as string[];
+    // The first resource statement rebuilds the attributes from the allowed keys.
+    const allowed = [...(resourceStatements[0] ?? '').matchAll(/"([a-z.]+)": resource\.attributes\["\1"\]/g)].map((m) => m[1] ?? '');
     expect(allowed).toContain('service.version');
     const identifying = ['service.name', 'service.instance.id'];
     const moved = allowed.filter((k) => !identifying.includes(k));
@@ -73,7 +78,7 @@ describe.skipIf(!bins.ok)('otelcol validate', () => {
       const { stderr } = await run(bins.collector, ['validate', `--config=${collectorConfig}`], { env });
       expect(stderr).not.toMatch(/error/i);
       await run(bins.collector, ['validate', `--config=${collectorConfig}`], {
-        env: { ...env, HEADCOUNT_FEATURE_NAMES: 'export|import', HEADCOUNT_BATCH_TIMEOUT: '200ms' },
+        env: { ...env, HEADCOUNT_FEATURE_NAMES: '["export","import"]', HEADCOUNT_BATCH_TIMEOUT: '200ms' },
       });
     });
   });
@@ -143,4 +148,129 @@ describe.skipIf(!bins.ok)("the collector's own metrics (pipeline health)", () =>
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+/**
+ * Starts the collector binary and reports whether it became healthy or exited (with its output).
+ * A collector that is healthy is stopped again at once.
+ */
+async function startOutcome(binary: string, env: Record<string, string>, configs: readonly string[] = [collectorConfig]): Promise<{ started: boolean; output: string }> {
+  const health = await freePort();
+  const child = spawn(binary, configs.map((c) => `--config=${c}`), {
+    env: { ...env, HEADCOUNT_LISTEN: `127.0.0.1:${await freePort()}`, HEADCOUNT_HEALTH_LISTEN: `127.0.0.1:${health}`, HEADCOUNT_METRICS_PORT: String(await freePort()) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(false)));
+  const healthy = (async () => {
+    for (let i = 0; i < 600; i++) {
+      if (child.exitCode !== null) return false;
+      const ok = await fetch(`http://127.0.0.1:${health}/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      if (ok) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  })();
+  const started = await Promise.race([exited, healthy]);
+  if (child.exitCode === null) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  return { started, output };
+}
+
+describe.skipIf(!bins.ok)('fails closed: no catalog allow-list or pseudonym key, no collector', () => {
+  const lists = ['HEADCOUNT_PRODUCTS', 'HEADCOUNT_HEARTBEAT_KEYS', 'HEADCOUNT_FEATURE_NAMES'] as const;
+
+  it('starts with the example catalog\'s lists and key (control)', async () => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (_dir, env) => {
+      expect((await startOutcome(bins.collector, env)).started).toBe(true);
+    });
+  }, 120_000);
+
+  it.each(lists)('refuses to start without %s, naming it', async (variable) => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (_dir, env) => {
+      const rest = Object.fromEntries(Object.entries(env).filter(([k]) => k !== variable));
+      const outcome = await startOutcome(bins.collector, rest);
+      expect(outcome.started).toBe(false);
+      expect(outcome.output).toContain(`${variable}_IS_NOT_SET`);
+    });
+  }, 120_000);
+
+  it.each([
+    ['empty (a failed `collector-env` redirect)', ''],
+    ['an old-style regex alternation', 'acme|other'],
+    ['a regex', '.*'],
+    ['a bare word', 'acme'],
+  ])('refuses to start when a list is %s', async (_what, value) => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (_dir, env) => {
+      for (const variable of lists) expect((await startOutcome(bins.collector, { ...env, [variable]: value })).started, variable).toBe(false);
+    });
+  }, 300_000);
+
+  it('refuses to start without the pseudonym key file', async () => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (dir, env) => {
+      const outcome = await startOutcome(bins.collector, { ...env, HEADCOUNT_PSEUDONYM_KEY_FILE: join(dir, 'missing-key') });
+      expect(outcome.started).toBe(false);
+      expect(outcome.output).toContain('missing-key');
+    });
+  }, 120_000);
+
+  it('starts without lists only with the documented unsafe overlay', async () => {
+    if (!bins.ok) return;
+    await withCollectorEnv(async (_dir, env) => {
+      const bare = Object.fromEntries(Object.entries(env).filter(([k]) => !(lists as readonly string[]).includes(k)));
+      expect((await startOutcome(bins.collector, bare, [collectorConfig, unsafeAnyNameOverlay])).started).toBe(true);
+      expect(await readFile(unsafeAnyNameOverlay, 'utf8')).toMatch(/^# UNSAFE - demos and tests only, never in production/);
+    });
+  }, 120_000);
+
+  it('keeps its own log level at info whatever HEADCOUNT_LOG_LEVEL says (debug logs whole records)', async () => {
+    const config = parseYaml(await readFile(collectorConfig, 'utf8')) as { service: { telemetry: { logs: { level: string } } } };
+    expect(config.service.telemetry.logs.level).toBe('info');
+  });
+});
+
+describe('collector.env validation and install-id pseudonyms (no binaries)', () => {
+  const committed = readFileSync(`${repoRoot}examples/acme-app/collector.env`, 'utf8');
+
+  it('accepts the committed example collector.env', () => {
+    expect(parseCollectorEnv(committed).lists).toEqual({
+      products: ['acme'],
+      heartbeatKeys: ['quantity.servers', 'quantity.users', 'quantity.checks_per_day', 'flag.sso_enabled', 'flag.external_db'],
+      features: ['export_csv', 'dashboard_shared'],
+    });
+  });
+
+  it.each([
+    ['an empty file (a failed redirect)', '', /HEADCOUNT_PRODUCTS is missing/],
+    ['a missing variable', committed.replace(/^HEADCOUNT_FEATURE_NAMES=.*$/m, ''), /HEADCOUNT_FEATURE_NAMES is missing/],
+    ['an old regex alternation', committed.replace(/^HEADCOUNT_PRODUCTS=.*$/m, 'HEADCOUNT_PRODUCTS=acme|other'), /HEADCOUNT_PRODUCTS must be a single-quoted JSON list/],
+    ['a regex inside the list', committed.replace(/^HEADCOUNT_PRODUCTS=.*$/m, `HEADCOUNT_PRODUCTS='[".*"]'`), /HEADCOUNT_PRODUCTS: ".\*" is not a valid name/],
+    ['a key without its prefix', committed.replace(/^HEADCOUNT_HEARTBEAT_KEYS=.*$/m, `HEADCOUNT_HEARTBEAT_KEYS='["servers"]'`), /HEADCOUNT_HEARTBEAT_KEYS: "servers" is not a valid name/],
+    ['no product', committed.replace(/^HEADCOUNT_PRODUCTS=.*$/m, `HEADCOUNT_PRODUCTS='[]'`), /at least one product/],
+    ['a variable set twice', `${committed}HEADCOUNT_PRODUCTS='["acme"]'\n`, /set twice/],
+    ['an unknown line', `${committed}HEADCOUNT_PRODUCT='["acme"]'\n`, /line \d+: expected one of/],
+    ['spaces the collector would read differently', committed.replace('["acme"]', '[ "acme" ]'), /canonical form/],
+  ])('rejects %s, naming what is wrong', (_what, text, error) => {
+    expect(() => parseCollectorEnv(text)).toThrow(error);
+  });
+
+  it('pseudonymises an install id with the key: 32 hex digits, stable per key, different across keys', () => {
+    const key = `${'ab'.repeat(32)}\n`;
+    const id = '0b7a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+    const p = installPseudonym(id, key);
+    expect(p).toMatch(/^[0-9a-f]{32}$/);
+    expect(installPseudonym(id.toUpperCase(), key)).toBe(p);
+    expect(installPseudonym(id, `${'cd'.repeat(32)}\n`)).not.toBe(p);
+    expect(installPseudonym('0b7a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5c', key)).not.toBe(p);
+    expect(() => installPseudonym(id, 'short')).toThrow(/pseudonym key/);
+    expect(() => installPseudonym('not-an-id', key)).toThrow(/not an install id/);
+  });
 });

@@ -2,10 +2,11 @@
  * The persistent sending queue: nothing accepted by the collector is lost when Prometheus or
  * the collector itself restarts.
  */
+import { request, type ClientRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
-import { heartbeatJson, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
+import { heartbeatJson, heartbeatProto, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
 
 const bins = await collectorBinaries();
 const TOKEN = 'durability-token';
@@ -32,7 +33,7 @@ describe.skipIf(!bins.ok)('collector durability (real collector + Prometheus)', 
     const stored = await p().waitFor('count(headcount_heartbeat{job="durable_prom"}) == 50', 1, 30_000);
     expect(stored[0]?.value[1]).toBe('50');
     const instances = new Set((await p().query('headcount_heartbeat{job="durable_prom"}')).map((r) => r.metric['instance']));
-    expect(instances).toEqual(new Set(ids));
+    expect(instances).toEqual(new Set(ids.map((id) => c().pseudonym(id))));
   });
 
   it('delivers items still queued on disk after a collector restart', async () => {
@@ -44,6 +45,84 @@ describe.skipIf(!bins.ok)('collector durability (real collector + Prometheus)', 
     await c().start();
     const stored = await p().waitFor('count(headcount_heartbeat{job="durable_col"}) == 30', 1, 30_000);
     expect(stored[0]?.value[1]).toBe('30');
+  });
+});
+
+describe.skipIf(!bins.ok)('collector answers to awkward and excessive requests', () => {
+  const { c } = useStack(bins, TOKEN);
+  const heartbeat = () => heartbeatProto(sdkResource(newInstallId()), [{}]);
+
+  it('accepts the auth scheme in any letter case (RFC 7235), never a wrong token or scheme', async () => {
+    const post = (authorization: string) => postOtlp(c().url, '/v1/metrics', heartbeat(), { headers: { authorization } });
+    for (const ok of [`Bearer ${TOKEN}`, `bearer ${TOKEN}`, `BEARER ${TOKEN}`, `bEaReR ${TOKEN}`, `Bearer   ${TOKEN}`]) {
+      expect((await post(ok)).status, ok).toBe(200);
+    }
+    for (const bad of [`bearer ${TOKEN}x`, `Basic ${TOKEN}`, `bearer${TOKEN}`, TOKEN, `Bearer ${TOKEN.toUpperCase()}`, 'bearer ', '']) {
+      expect((await post(bad)).status, bad).toBe(401);
+    }
+  });
+
+  it('answers a protobuf body labelled application/json with 400, not 5xx (a client must not retry it)', async () => {
+    for (const path of ['/v1/metrics', '/v1/logs']) {
+      const res = await postOtlp(c().url, path, heartbeat(), { token: TOKEN, contentType: 'application/json' });
+      expect(res.status, `${path}: ${res.body}`).toBe(400);
+    }
+  });
+
+  it('refuses requests beyond the in-flight limit with 503 + Retry-After before reading them, then serves again', async () => {
+    // Requests whose body arrives only half: each holds one of the 16 slots (HEADCOUNT_MAX_IN_FLIGHT).
+    const body = Buffer.from(heartbeat());
+    const url = new URL('/v1/metrics', c().url);
+    const held: { req: ClientRequest; status: Promise<number> }[] = [];
+    for (let i = 0; i < 16; i++) {
+      let req: ClientRequest | undefined;
+      const status = new Promise<number>((resolve, reject) => {
+        req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            headers: { 'content-type': 'application/x-protobuf', 'content-length': String(body.length), authorization: `Bearer ${TOKEN}` },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.write(body.subarray(0, 10));
+      });
+      held.push({ req: req as unknown as ClientRequest, status });
+    }
+    // Once the held requests occupy every slot, a complete request is refused at once.
+    const probe = () =>
+      new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+        const req = request(
+          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}` } },
+          (res) => {
+            res.resume();
+            const retryAfter: string | undefined = res.headers['retry-after'];
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    let refused: { status: number; retryAfter: string | undefined } | undefined;
+    await expect
+      .poll(
+        async () => {
+          refused = await probe();
+          return refused.status;
+        },
+        { timeout: 20_000, interval: 100 },
+      )
+      .toBe(503);
+    expect(refused?.retryAfter).toBe('2');
+    for (const h of held) h.req.end(body.subarray(10));
+    expect(await Promise.all(held.map((h) => h.status))).toEqual(held.map(() => 200));
+    expect((await postOtlp(c().url, '/v1/metrics', heartbeat(), { token: TOKEN })).status).toBe(200);
   });
 });
 

@@ -62,8 +62,8 @@ describe.skipIf(!bins.ok)('SDK -> collector -> Prometheus', () => {
       flag_sso_enabled: '1',
       flag_external_db: '0',
     });
-    // The install id is the series' instance label, nothing else identifies the install.
-    expect(labels['instance']).toBe(installId);
+    // The collector stores a keyed pseudonym of the install id, never the id.
+    expect(labels['instance']).toBe(c().pseudonym(String(installId)));
 
     // Feature records of the day are sent at shutdown (one per feature per install per day).
     await h.shutdown({ timeoutMs: 5000 });

@@ -90,6 +90,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
   it('stores a hostile heartbeat (JSON) only with allow-listed labels and clean values', async () => {
     const good = newInstallId();
     const hostile = newInstallId();
+    const badPoints = newInstallId();
     const body = heartbeatJson(
       // valid install, but with every identity key on resource, scope and data point
       {
@@ -112,22 +113,26 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
         }),
         points: [{ 'quantity.projects': '10-99', 'flag.sso': '1' }],
       },
-      // a data point whose catalog value carries an IP is dropped as a whole
+      // a data point whose catalog value carries an IP keeps none of its catalog attributes
       {
-        resource: sdkResource(newInstallId(), { 'service.name': 'privacy_json' }),
+        resource: sdkResource(badPoints, { 'service.name': 'privacy_json' }),
         points: [{ 'quantity.projects': '203.0.113.77' }, { 'flag.sso': 'alice@example.com' }, { 'quantity.x': '1-9 flag.y=1' }],
       },
     );
     const res = await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN });
     expect(res.status).toBe(200);
 
-    const stored = await p().waitFor('headcount_heartbeat{job="privacy_json"}', 1);
+    const all = await p().waitFor('headcount_heartbeat{job="privacy_json"}', 2);
+    expect(all).toHaveLength(2);
+    // transform/sanitize cleared the bad points' attributes: the install counts, with no quantity.
+    expect(all.find((r) => r.metric['instance'] === c().pseudonym(badPoints))?.metric).toEqual({ __name__: 'headcount_heartbeat', job: 'privacy_json', instance: c().pseudonym(badPoints), ...SDK_RESOURCE_LABELS });
+    const stored = all.filter((r) => r.metric['instance'] === c().pseudonym(good));
     expect(stored).toHaveLength(1);
     const series = stored[0]?.metric ?? {};
     expect(series).toEqual({
       __name__: 'headcount_heartbeat',
       job: 'privacy_json',
-      instance: good,
+      instance: c().pseudonym(good),
       ...SDK_RESOURCE_LABELS,
       quantity_projects: '10-99',
       flag_sso: '1',
@@ -136,7 +141,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     expect(stored[0]?.value[1]).toBe('1');
     expect(Math.abs((stored[0]?.value[0] ?? 0) - Date.now() / 1000)).toBeLessThan(120);
     // the install whose version smuggled an IP was dropped entirely (version is required)
-    expect(await p().query(`{instance="${hostile}"}`)).toEqual([]);
+    expect(await p().query(`{instance="${c().pseudonym(hostile)}"}`)).toEqual([]);
     assertClean(await p().allSeries());
   });
 
@@ -148,7 +153,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     const res = await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN, gzip: true });
     expect(res.status).toBe(200);
     const stored = await p().waitFor('headcount_heartbeat{job="privacy_proto"}', 1);
-    expect(stored[0]?.metric).toMatchObject({ instance: id, quantity_users: '1k-9.9k', flag_ldap: '0' });
+    expect(stored[0]?.metric).toMatchObject({ instance: c().pseudonym(id), quantity_users: '1k-9.9k', flag_ldap: '0' });
     assertClean(await p().allSeries());
   });
 
@@ -168,7 +173,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     // a valid marker request sent afterwards proves the pipeline has flushed past the bad ones
     const marker = newInstallId();
     await postOtlp(c().url, '/v1/metrics', heartbeatJson({ resource: sdkResource(marker, { 'service.name': 'privacy_marker' }) }), { token: TOKEN });
-    await p().waitFor(`headcount_heartbeat{instance="${marker}"}`);
+    await p().waitFor(`headcount_heartbeat{instance="${c().pseudonym(marker)}"}`);
     expect(await p().query('{job=~"privacy_malformed|Privacy_Upper|privacy_upper"}')).toEqual([]);
     expect(await p().query('{__name__=~"evil.*"}')).toEqual([]);
     assertClean(await p().allSeries());
@@ -196,7 +201,9 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     ], IDENTITY_KEYS);
     expect((await postOtlp(c().url, '/v1/logs', proto, { token: TOKEN })).status).toBe(200);
 
-    const counters = await p().waitFor(`headcount_feature_install_days_total{job="${product}"} >= 2`, 1);
+    // One counter sample per collector batch (the two requests may be two batches): summed.
+    await p().waitFor(`sum_over_time(headcount_feature_install_days_total{job="${product}"}[1h]) >= 2`, 1);
+    const counters = await p().query(`headcount_feature_install_days_total{job="${product}"}`);
     expect(counters).toHaveLength(1);
     expect(counters[0]?.metric).toEqual({
       __name__: 'headcount_feature_install_days_total',
@@ -206,7 +213,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
       feature_name: 'export',
       feature_uses: '1-9',
     });
-    expect(counters[0]?.value[1]).toBe('2');
+    expect((await p().query(`sum(sum_over_time(headcount_feature_install_days_total{job="${product}"}[1h]))`))[0]?.value[1]).toBe('2');
     // no per-install series for feature counts, no raw logs
     expect(await p().query(`{job="${product}", instance!=""}`)).toEqual([]);
     assertClean(await p().allSeries());
@@ -237,9 +244,9 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     // Resource attributes -> the same label names and values as promote_resource_attributes gave.
     const resourceLabels = { job: product, ...SDK_RESOURCE_LABELS };
     const byInstance = new Map(stored.map((r) => [r.metric['instance'], r.metric]));
-    expect(byInstance.get(full)).toEqual({ __name__: 'headcount_heartbeat', instance: full, ...resourceLabels, quantity_projects: '10-99', flag_sso: '1' });
+    expect(byInstance.get(c().pseudonym(full))).toEqual({ __name__: 'headcount_heartbeat', instance: c().pseudonym(full), ...resourceLabels, quantity_projects: '10-99', flag_sso: '1' });
     const withoutSchemaLabels = Object.fromEntries(Object.entries(resourceLabels).filter(([k]) => k !== 'headcount_schema'));
-    expect(byInstance.get(noSchema)).toEqual({ __name__: 'headcount_heartbeat', instance: noSchema, ...withoutSchemaLabels });
+    expect(byInstance.get(c().pseudonym(noSchema))).toEqual({ __name__: 'headcount_heartbeat', instance: c().pseudonym(noSchema), ...withoutSchemaLabels });
     expect(stored.map((r) => r.metric).find((m) => m['quantity_users'] !== undefined)).toMatchObject({ os_type: 'darwin', host_arch: 'arm64', service_version: '1.2.3' });
     // Feature counters: job + version + channel + the record's two attributes; no install id.
     expect(counters.map((r) => r.metric).sort((a, b) => (a['service_version'] ?? '').localeCompare(b['service_version'] ?? ''))).toEqual([
@@ -255,6 +262,59 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     assertClean(all);
   });
 
+  it('stores versions only as x.y.z with a pre-release from the closed vocabulary: no free-text channel', async () => {
+    const product = 'privacy_versions';
+    const accepted = ['1.2.3', '0.0.0', '2026.12.1', '1.2.3-alpha', '1.2.3-rc.1', '1.2.3-beta2', '1.2.3-nightly.42', '1.2.3-dev.0', '1.2.3-pre', '1.2.3-canary.99'];
+    const rejected = [
+      '1.2.3-AKIAIOSFODNN7EXAMPLE', // AWS key id
+      '1.2.3-4111111111111111', // card number
+      '1.2.3-0a1b2c3d4e5f', // MAC without separators
+      '1.2.3-15551234567', // phone number
+      '1.2.3-user.host.internal', // host name
+      '1.2.3-MTAuMS4yLjM', // base64 of an IP
+      '1.2.3-rc.10.1.2.3', // IPv4 after a vocabulary word
+      '1.2.3-rc.100', // number too large
+      '1.2.3-rc.01', // leading zero
+      '1.2.3-rc1x',
+      '1.2.3-alpha.beta',
+      '1.2.3+build.5',
+      '12345.0.0', // 5-digit numbers carry too many chosen bits
+      '01.2.3',
+      '1.2',
+      '1.2.3.4',
+      '10.1.2.3',
+      ' 1.2.3',
+    ];
+    const ids = new Map<string, string>();
+    const body = heartbeatJson(
+      ...[...accepted, ...rejected].map((version) => {
+        const id = newInstallId();
+        ids.set(version, id);
+        return { resource: sdkResource(id, { 'service.name': product, 'service.version': version }) };
+      }),
+    );
+    expect((await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN })).status).toBe(200);
+    const stored = await p().waitFor(`headcount_heartbeat{job="${product}"}`, accepted.length);
+    await p().waitFor(`headcount_heartbeat{instance="${c().pseudonym(ids.get(accepted.at(-1) ?? '') ?? '')}"}`);
+    expect(stored.map((r) => r.metric['service_version']).sort()).toEqual([...accepted].sort());
+    // ...each under its own install's pseudonym; the rejected versions dropped their heartbeats.
+    for (const r of stored) expect(r.metric['instance']).toBe(c().pseudonym(ids.get(r.metric['service_version'] ?? '') ?? ''));
+  });
+
+  it('stores a keyed pseudonym of the install id, never the id (no client-chosen value reaches disk)', async () => {
+    const id = newInstallId();
+    // An id a buggy or hostile sender derived from a MAC address: UUIDv4-shaped, 122 chosen bits.
+    const macId = '00163e5e-6c00-4000-8000-00163e5e6c00';
+    const body = heartbeatJson({ resource: sdkResource(id, { 'service.name': 'privacy_pseudonym' }) }, { resource: sdkResource(macId, { 'service.name': 'privacy_pseudonym' }) });
+    expect((await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN })).status).toBe(200);
+    const stored = await p().waitFor('headcount_heartbeat{job="privacy_pseudonym"}', 2);
+    expect(stored.map((r) => r.metric['instance']).sort()).toEqual([c().pseudonym(id), c().pseudonym(macId)].sort());
+    for (const r of stored) expect(r.metric['instance']).toMatch(/^[0-9a-f]{32}$/);
+    const all = JSON.stringify(await p().allSeries());
+    expect(all).not.toContain(id);
+    expect(all).not.toContain('00163e5e');
+  });
+
   it('answers 401 without or with a wrong token, and stores nothing', async () => {
     const id = newInstallId();
     const body = heartbeatJson({ resource: sdkResource(id, { 'service.name': 'privacy_auth' }) });
@@ -265,8 +325,8 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
     expect((await postOtlp(c().url, '/v1/logs', featuresJson({ resource: sdkResource(id), records: [{ 'feature.name': 'x', 'feature.uses': '1-9' }] }), { token: 'wrong' })).status).toBe(401);
     const marker = newInstallId();
     await postOtlp(c().url, '/v1/metrics', heartbeatJson({ resource: sdkResource(marker, { 'service.name': 'privacy_marker' }) }), { token: TOKEN });
-    await p().waitFor(`headcount_heartbeat{instance="${marker}"}`);
-    expect(await p().query(`{instance="${id}"}`)).toEqual([]);
+    await p().waitFor(`headcount_heartbeat{instance="${c().pseudonym(marker)}"}`);
+    expect(await p().query(`{instance="${c().pseudonym(id)}"}`)).toEqual([]);
   });
 
   it('rotates tokens: two valid at once, the removed one rejected', async () => {
@@ -309,7 +369,7 @@ describe.skipIf(!bins.ok)('collector privacy gates (real collector + Prometheus)
       await postOtlp(c().url, '/v1/metrics', '{"broken', { token, localAddress: from, headers });
       await postOtlp(c().url, '/v1/logs', featuresJson({ resource: sdkResource(id), records: [{ 'feature.name': 'x', 'feature.uses': '1-9' }] }), { token, localAddress: from, headers, gzip: true });
     }
-    await p().waitFor(`headcount_heartbeat{instance="${id}"}`);
+    await p().waitFor(`headcount_heartbeat{instance="${c().pseudonym(id)}"}`);
     const log = c().logs();
     expect(log.length).toBeGreaterThan(0);
     expect(log).not.toContain(from);

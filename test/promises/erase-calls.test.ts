@@ -7,9 +7,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { eraseInstall } from '../../src/erase.ts';
+import { eraseInstall, installPseudonym } from '../../src/erase.ts';
 
 const ID = '3f1c2a4b-5d6e-4f70-8a9b-0c1d2e3f4a5b';
+const KEY = `${'5e'.repeat(32)}\n`;
+/** What Prometheus holds for ID: the collector's keyed pseudonym. */
+const STORED = installPseudonym(ID, KEY);
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await close?.();
@@ -23,7 +26,7 @@ async function fakePrometheus(): Promise<{ url: string; calls: Array<{ method: s
     req.resume();
     if (u.pathname === '/api/v1/series') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: [{ __name__: 'headcount_heartbeat', instance: ID }] }));
+      res.end(JSON.stringify({ status: 'success', data: [{ __name__: 'headcount_heartbeat', instance: STORED }] }));
       return;
     }
     res.writeHead(204);
@@ -36,12 +39,12 @@ async function fakePrometheus(): Promise<{ url: string; calls: Array<{ method: s
 
 it('deletes the install over all time, then cleans the tombstones', async () => {
   const prom = await fakePrometheus();
-  expect(await eraseInstall(prom.url, ID)).toEqual({ seriesDeleted: 1 });
+  expect(await eraseInstall(prom.url, ID, KEY)).toEqual({ seriesDeleted: 1, pseudonym: STORED });
   const deletes = prom.calls.filter((c) => c.path === '/api/v1/admin/tsdb/delete_series');
   expect(deletes.length).toBeGreaterThanOrEqual(1);
   for (const d of deletes) {
     expect(d.method).toBe('POST');
-    expect(d.params.getAll('match[]')).toEqual([`{instance="${ID}"}`]);
+    expect(d.params.getAll('match[]')).toEqual([`{instance="${STORED}"}`]);
     // No start (Prometheus' default: the beginning of time) or one at/before the epoch; no end
     // before now.
     const start = d.params.get('start');

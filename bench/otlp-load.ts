@@ -1,0 +1,172 @@
+/**
+ * A fast OTLP load generator with SDK-identical bodies, for fleets the SDK simulator
+ * (src/simulate, one real `createHeadcount` handle per install) is too slow for (1 M installs).
+ *
+ * The bodies ARE the SDK's: for every distinct (version, host, bucketed quantities, flags) of
+ * the planned installs, one real handle renders its next heartbeat with `preview()` (what
+ * `sendNow()` sends, `buildBodies` of src/otlp) under a placeholder install id; each install's
+ * body is that template with its own id written over the placeholder's 36 bytes (checked to
+ * occur exactly once), deflate-compressed and POSTed with the SDK's headers (src/transport.ts),
+ * one install per request, over keep-alive connections. Heartbeats only: feature records
+ * (sent with the next day's heartbeat) are not generated.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { deflateSync } from 'node:zlib';
+import { bucketOf } from '../src/bucket.ts';
+import { envPrefixFor, variableNames } from '../src/config.ts';
+import { createHeadcount, type HeadcountOptions } from '../src/headcount.ts';
+import { versionOn, quantitiesOn, type FleetPlan, type InstallPlan } from '../src/simulate/fleet.ts';
+import { MemoryStateStore } from '../src/store.ts';
+
+/** The placeholder id the templates are rendered with (a valid UUID v4 no install has). */
+const PLACEHOLDER = 'fedcba98-7654-4321-8fed-cba987654321';
+
+export interface FastLoadOptions {
+  readonly app: Pick<HeadcountOptions, 'product' | 'catalog'>;
+  readonly plan: FleetPlan;
+  /** The plan's day to send (default the last). */
+  readonly day?: number;
+  /** Collector base URL and a token it accepts. */
+  readonly endpoint: string;
+  readonly token: string;
+  /** Requests in flight (default 64). */
+  readonly concurrency?: number;
+  readonly progress?: (line: string) => void;
+}
+
+export interface FastLoadResult {
+  readonly sent: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly templates: number;
+  readonly seconds: number;
+  /** Install ids answered 200. */
+  readonly ids?: readonly string[];
+}
+
+const key = (plan: InstallPlan, day: number): string =>
+  JSON.stringify([
+    versionOn(plan, day),
+    plan.host,
+    Object.entries(quantitiesOn(plan, day)).map(([k, v]) => [k, bucketOf(v)]),
+    plan.flags,
+  ]);
+
+/** The SDK's own uncompressed heartbeat body (its `preview()`) for `plan` on `day` with `installId`. */
+export async function sdkBody(o: Pick<FastLoadOptions, 'app' | 'endpoint' | 'token'>, plan: InstallPlan, day: number, installId: string): Promise<Buffer> {
+  const vars = variableNames(envPrefixFor(o.app.product));
+  const handle = createHeadcount({
+    product: o.app.product,
+    catalog: o.app.catalog,
+    version: versionOn(plan, day),
+    env: { [vars.token]: o.token, [vars.endpoint]: o.endpoint, [vars.force]: '1' },
+    store: new MemoryStateStore({ installId, idCreatedAt: Date.now() }),
+    simulatedHost: plan.host,
+    collect: () => ({ quantities: quantitiesOn(plan, day), flags: plan.flags }),
+    log: () => undefined,
+  });
+  const preview = await handle.preview();
+  const metrics = preview.requests.find((r) => r.signal === 'metrics');
+  if (metrics === undefined) throw new Error(`no heartbeat in the SDK preview (${preview.reason})`);
+  return Buffer.from(metrics.body);
+}
+
+export interface Template {
+  readonly body: Buffer;
+  /** Offset of the placeholder install id. */
+  readonly at: number;
+}
+
+/** The SDK body with the placeholder id, and where the id sits. */
+export async function template(o: Pick<FastLoadOptions, 'app' | 'endpoint' | 'token'>, plan: InstallPlan, day: number): Promise<Template> {
+  const body = await sdkBody(o, plan, day, PLACEHOLDER);
+  const at = body.indexOf(PLACEHOLDER);
+  if (at < 0 || body.indexOf(PLACEHOLDER, at + 1) >= 0) throw new Error('the install id must occur exactly once in the heartbeat body');
+  return { body, at };
+}
+
+/** The template with `installId` written over the placeholder: the SDK's body for that install. */
+export function patched(t: Template, installId: string): Buffer {
+  const body = Buffer.from(t.body);
+  body.write(installId, t.at, 'latin1');
+  return body;
+}
+
+/** Sends the heartbeat of every install of `o.plan` alive on `day`, SDK bodies, one request each. */
+export async function fastLoad(o: FastLoadOptions, keepIds = false): Promise<FastLoadResult> {
+  const day = o.day ?? o.plan.days - 1;
+  const today = o.plan.installs.filter((p) => p.days.includes(day));
+  const templates = new Map<string, Template>();
+  const which: string[] = [];
+  for (const plan of today) {
+    const k = key(plan, day);
+    if (!templates.has(k)) templates.set(k, await template(o, plan, day));
+    which.push(k);
+  }
+  o.progress?.(`fast load: ${today.length} installs, ${templates.size} distinct SDK bodies`);
+  const url = new URL('/v1/metrics', o.endpoint);
+  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency ?? 64 });
+  const userAgent = `headcount-fast-load`;
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  const ids: string[] = [];
+  const t0 = performance.now();
+  let lastReport = t0;
+  const post = (wire: Buffer): Promise<number> =>
+    new Promise((resolve) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/x-protobuf',
+            'content-encoding': 'deflate',
+            'content-length': wire.byteLength,
+            authorization: `Bearer ${o.token}`,
+            'user-agent': userAgent,
+          },
+          timeout: 60_000,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', () => resolve(0));
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.end(wire);
+    });
+  const worker = async () => {
+    while (next < today.length) {
+      const i = next++;
+      const t = templates.get(which[i]!)!;
+      const id = randomUUID();
+      const body = patched(t, id);
+      // The SDK's wire encoding (src/transport.ts encodeBody).
+      let status = 0;
+      for (let attempt = 0; attempt < 5 && status !== 200; attempt++) {
+        status = await post(deflateSync(body, { level: 9 }));
+        if (status === 200 || (status > 0 && status < 500 && status !== 429)) break;
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      }
+      if (status === 200) {
+        ok++;
+        if (keepIds) ids.push(id);
+      } else failed++;
+      const now = performance.now();
+      if (now - lastReport > 10_000) {
+        lastReport = now;
+        o.progress?.(`  ${ok + failed}/${today.length} sent, ${((ok + failed) / ((now - t0) / 1000)).toFixed(0)}/s`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency ?? 64 }, worker));
+  agent.destroy();
+  const seconds = (performance.now() - t0) / 1000;
+  return { sent: today.length, ok, failed, templates: templates.size, seconds, ...(keepIds ? { ids } : {}) };
+}

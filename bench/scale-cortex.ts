@@ -1,0 +1,191 @@
+/**
+ * `npm run bench:scale -- --engine cortex`: the scale bench on a real multi-process Cortex
+ * cluster (scripts/stack/cortex.ts) instead of one Prometheus.
+ *
+ * Load, one of:
+ * - default: N installs × D days through the real sender (the SDK simulator) and the real
+ *   demo collector (history by time shift) with otelcol.cortex.yaml: the collector exports to
+ *   the distributor only (the demo stack's Prometheus stays empty and idle);
+ * - `--fast` (1 day): the fast OTLP load generator (bench/otlp-load.ts, SDK-identical bodies,
+ *   one install per request) through the real collector with otelcol.cortex.yaml.
+ * Then: the recording rules loaded into the ruler for the tenant (the generated rules file; the
+ * carried-state rules, when src/queries.ts has them, started from their raw definitions first),
+ * with the group interval `--rule-interval` (default 1m, so the bench sees evaluations), and
+ * every panel query of src/queries.ts timed through the query-frontend.
+ *
+ * Prints: ingest rate, RSS per process (VmRSS) and per 1k installs, series per install (the
+ * ingesters' in-memory series ÷ replication 3 ÷ installs), ruler cycle time (the ruler's own
+ * cortex_prometheus_rule_group_last_duration_seconds), slowest panel.
+ *
+ *   npm run bench:scale -- --engine cortex --installs 100000 --days 7
+ *   npm run bench:scale -- --engine cortex --fast --installs 1000000 --days 1
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { collectorBinaries } from '../scripts/stack/binaries.ts';
+import { cortexBinary, cortexOverlay, rssKiB, startCortex, type CortexCluster } from '../scripts/stack/cortex.ts';
+import { startDemoStack } from '../scripts/stack/demo-stack.ts';
+import { startCollector, stopAll, type Collector } from '../scripts/stack/processes.ts';
+import type { Catalog } from '../src/catalog.ts';
+import type { HeadcountOptions } from '../src/headcount.ts';
+import { collectorAllowListEnv } from '../src/otlp/allowlist.ts';
+import * as queries from '../src/queries.ts';
+import { allQueries, HEALTH, RECORDED, RULE_INTERVAL, rulesFile, renderQuery } from '../src/queries.ts';
+import { planFleet } from '../src/simulate/fleet.ts';
+import { DAY_MS, simulate } from '../src/simulate/run.ts';
+import { fastLoad } from './otlp-load.ts';
+import { median, sleep } from './stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    engine: { type: 'string' },
+    installs: { type: 'string', default: '10000' },
+    days: { type: 'string', default: '7' },
+    seed: { type: 'string', default: '42' },
+    concurrency: { type: 'string', default: '256' },
+    repeat: { type: 'string', default: '3' },
+    fast: { type: 'boolean', default: false },
+    'rule-interval': { type: 'string', default: '1m' },
+  },
+  allowPositionals: true,
+});
+const installs = Number(args.installs);
+const days = Number(args.days);
+const seed = Number(args.seed);
+const concurrency = Number(args.concurrency);
+const repeat = Number(args.repeat);
+if (args.fast && days !== 1) throw new Error('--fast sends one day: use --days 1');
+
+const app = ((await import('../examples/acme-app/telemetry.ts')) as { default: HeadcountOptions }).default;
+const TENANT = 'bench';
+const log = (line: string) => void process.stderr.write(`${line}\n`);
+const mib = (kib: number) => kib / 1024;
+
+const bins = await collectorBinaries();
+if (!bins.ok) throw new Error(bins.reason);
+log('Building or finding Cortex, starting the cluster…');
+const cluster: CortexCluster = await startCortex(await cortexBinary(), { tenant: TENANT, oooWindow: `${days + 2}d`, syncInterval: '30s' });
+const rss = async () => Object.fromEntries(await Promise.all([...cluster.processes.keys()].map(async (n) => [n, await rssKiB(cluster.pid(n))] as const)));
+const workDir = await mkdtemp(join(tmpdir(), 'headcount-scale-cortex-'));
+let collector: Collector | undefined;
+let stopDemo: (() => Promise<void>) | undefined;
+try {
+  await sleep(5_000);
+  const idle = await rss();
+  const plan = planFleet(installs, days, seed, app.catalog);
+  const env = { HEADCOUNT_CORTEX_URL: cluster.distributorUrl, HEADCOUNT_CORTEX_TENANT: TENANT };
+  const t0 = Date.now();
+  let heartbeats: number;
+  let sendSeconds: number;
+  if (args.fast) {
+    collector = await startCollector(bins.collector, {
+      prometheusUrl: 'http://127.0.0.1:9',
+      tokens: ['bench-token-0123456789'],
+      overlays: [cortexOverlay],
+      env: { ...env, HEADCOUNT_BATCH_TIMEOUT: '1s', ...collectorAllowListEnv([app.product], app.catalog) },
+    });
+    const r = await fastLoad({ app, plan, endpoint: collector.url, token: 'bench-token-0123456789', concurrency, progress: log });
+    if (r.failed > 0) throw new Error(`${r.failed} heartbeats were not answered 200`);
+    heartbeats = r.ok;
+    sendSeconds = r.seconds;
+  } else {
+    const stack = await startDemoStack({ product: app.product, catalog: app.catalog, historyDays: days, collectorOverlays: [cortexOverlay], collectorEnv: env });
+    stopDemo = () => stack.stop();
+    const result = await simulate({
+      app,
+      plan,
+      endpoint: stack.collector.url,
+      token: stack.token,
+      seed,
+      stateDir: join(workDir, 'state'),
+      concurrency,
+      beforeDay: (_d, ago) => stack.atDaysAgo(ago),
+      afterDay: async (stats) => {
+        // The day is in Cortex (read through the query-frontend) before the next one starts.
+        const at = (stats.endedAt + 5_000 - stats.daysAgo * DAY_MS - 900_000) / 1000;
+        const window = `${Math.ceil((stats.endedAt - stats.startedAt) / 1000) + 1200}s`;
+        await cluster.waitFor(`count(last_over_time(headcount_heartbeat{job="${app.product}"}[${window}])) >= ${stats.heartbeats}`, 1, 900_000, at);
+      },
+      progress: (line) => log(`  ${line}  [${((Date.now() - t0) / 1000).toFixed(0)} s]`),
+    });
+    if (result.failed > 0) throw new Error(`${result.failed} heartbeats were not delivered`);
+    heartbeats = result.heartbeats;
+    sendSeconds = result.days.reduce((n, d) => n + (d.endedAt - d.startedAt) / 1000, 0);
+  }
+  const expected = plan.installs.filter((p) => p.days.length > 0 && (!args.fast || p.days.includes(0))).length;
+  const distinctExpr = `count(count by (instance) (last_over_time(headcount_heartbeat{job="${app.product}"}[${days + 1}d])))`;
+  await cluster.waitFor(`${distinctExpr} >= ${expected}`, 1, 900_000);
+  const loadSeconds = (Date.now() - t0) / 1000;
+  const distinct = Number((await cluster.query(distinctExpr))[0]?.value[1] ?? 0);
+  const loaded = await rss();
+
+  // Series: the ingesters' in-memory series (each written to 3 ingesters).
+  let memSeries = 0;
+  for (const p of cluster.processes.values()) {
+    if (p.role !== 'ingester') continue;
+    const text = await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text();
+    memSeries += Number(/^cortex_ingester_memory_series (\S+)$/m.exec(text)?.[1] ?? 0);
+  }
+  const series = memSeries / 3;
+
+  // ---- rules in the ruler ------------------------------------------------------------------
+  const interval = args['rule-interval'];
+  const fastRules = (text: string) => text.replace(`interval: ${RULE_INTERVAL}`, `interval: ${interval}`);
+  const marker = `ts_of_last_over_time(${RECORDED.evaluated}[1h])`;
+  const start = (queries as Record<string, unknown>)['backfillRulesFile'] as ((c: Catalog) => string) | undefined;
+  if (start !== undefined) {
+    const t = Date.now() / 1000;
+    await cluster.loadRules(fastRules(start(app.catalog)));
+    await cluster.waitFor(`${marker} > ${t}`, 1, 1_800_000);
+  }
+  let t = Date.now() / 1000;
+  await cluster.loadRules(fastRules(rulesFile(app.catalog)));
+  await cluster.waitFor(`${marker} > ${t + 1}`, 1, 1_800_000);
+  t = Date.now() / 1000;
+  await cluster.waitFor(`${marker} > ${t + 1}`, 1, 1_800_000); // a second, steady-state cycle
+  const rulerMetrics = await (await fetch(`${cluster.rulerUrl}/metrics`)).text();
+  const cycle = Number(/^cortex_prometheus_rule_group_last_duration_seconds\{[^}]*rule_group="[^"]*headcount"[^}]*\} (\S+)$/m.exec(rulerMetrics)?.[1] ?? Number.NaN);
+
+  // ---- panels through the query-frontend ---------------------------------------------------
+  const now = Number((await cluster.query(marker))[0]?.value[1]);
+  const timings: { id: string; ms: number; error?: string }[] = [];
+  for (const q of allQueries(app.catalog).filter((x) => !HEALTH.includes(x))) {
+    const ms: number[] = [];
+    let error: string | undefined;
+    for (let i = 0; i < repeat; i++) {
+      const q0 = performance.now();
+      try {
+        await cluster.query(renderQuery(q, { service: app.product, k: 5 }), now);
+      } catch (e) {
+        error = (e as Error).message;
+        break;
+      }
+      ms.push(performance.now() - q0);
+    }
+    timings.push({ id: q.id, ms: median(ms), ...(error === undefined ? {} : { error }) });
+  }
+  const after = await rss();
+  const slowest = [...timings].sort((a, b) => b.ms - a.ms);
+
+  const total = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+  const out: string[] = [];
+  out.push(`# Scale on Cortex 1.21.1 (9 processes): ${installs} installs × ${days} day(s), ${args.fast ? 'fast OTLP generator (SDK bodies)' : 'SDK simulator + demo collector'}, seed ${seed}`);
+  out.push('');
+  out.push(`Load: ${heartbeats} heartbeats in ${loadSeconds.toFixed(1)} s end to end → ${(heartbeats / loadSeconds).toFixed(0)}/s (sending only: ${(heartbeats / sendSeconds).toFixed(0)}/s); distinct installs in Cortex ${distinct} (plan ${expected})`);
+  out.push(`Series (ingesters' in-memory series ÷ 3 replicas): ${series.toFixed(0)} → ${(series / distinct).toFixed(2)} per install`);
+  out.push(`RSS (VmRSS MiB)   idle → loaded → after rules and queries`);
+  for (const name of Object.keys(idle)) out.push(`  ${name.padEnd(15)} ${mib(idle[name]!).toFixed(0).padStart(6)} → ${mib(loaded[name]!).toFixed(0).padStart(6)} → ${mib(after[name]!).toFixed(0).padStart(6)}`);
+  out.push(`  ${'all'.padEnd(15)} ${mib(total(idle)).toFixed(0).padStart(6)} → ${mib(total(loaded)).toFixed(0).padStart(6)} → ${mib(total(after)).toFixed(0).padStart(6)}   (${(mib(total(after) - total(idle)) / (distinct / 1000)).toFixed(1)} MiB per 1k installs above idle)`);
+  out.push(`Ruler: one cycle of the ${RECORDED.evaluated.split(':')[0]} group = ${cycle.toFixed(2)} s (interval here ${interval}; shipped ${RULE_INTERVAL}: ${((100 * cycle) / 900).toFixed(1)} % of it)`);
+  out.push(`Panels (${timings.length}, through the query-frontend, median of ${repeat}): median ${median(timings.map((x) => x.ms)).toFixed(1)} ms; slowest ${slowest[0]?.ms.toFixed(0)} ms (${slowest[0]?.id})`);
+  for (const x of slowest.slice(0, 5)) out.push(`  ${x.ms.toFixed(0).padStart(7)} ms  ${x.id}`);
+  for (const x of timings.filter((y) => y.error !== undefined)) out.push(`  FAILED ${x.id}: ${x.error}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+} finally {
+  await stopAll(collector);
+  await stopDemo?.();
+  await cluster.stop();
+  await rm(workDir, { recursive: true, force: true });
+}
