@@ -33,8 +33,8 @@ describe.skipIf(!bins.ok)('collector allow-lists from the catalog (real collecto
       { resource: sdkResource(acme), points: [{ 'quantity.servers': '10-99' }] },
     );
     expect((await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN })).status).toBe(200);
-    await p().waitFor(`headcount_heartbeat{instance="${acme}"}`);
-    expect(await p().query(`last_over_time({instance="${other}"}[1h])`)).toEqual([]);
+    await p().waitFor(`headcount_heartbeat{instance="${c().pseudonym(acme)}"}`);
+    expect(await p().query(`last_over_time({instance="${c().pseudonym(other)}"}[1h])`)).toEqual([]);
     expect(await p().query('last_over_time({job="othertool"}[1h])')).toEqual([]);
   });
 
@@ -42,7 +42,7 @@ describe.skipIf(!bins.ok)('collector allow-lists from the catalog (real collecto
     const id = newInstallId();
     const point = { 'quantity.servers': '10-99', 'quantity.tenants': '10-99', 'flag.sso_enabled': '1', 'flag.beta_ui': '1' };
     expect((await postOtlp(c().url, '/v1/metrics', heartbeatJson({ resource: sdkResource(id), points: [point] }), { token: TOKEN })).status).toBe(200);
-    const [stored] = await p().waitFor(`headcount_heartbeat{instance="${id}"}`);
+    const [stored] = await p().waitFor(`headcount_heartbeat{instance="${c().pseudonym(id)}"}`);
     expect(stored!.metric).toMatchObject({ quantity_servers: '10-99', flag_sso_enabled: '1' });
     expect(Object.keys(stored!.metric).filter((l) => /^(quantity|flag)_/.test(l)).sort()).toEqual(['flag_sso_enabled', 'quantity_servers']);
   });
@@ -70,12 +70,14 @@ describe.skipIf(!bins.ok)('collector allow-lists from the catalog (real collecto
     try {
       expect((await postOtlp(c().url, '/v1/metrics', body, { token: TOKEN, headers })).status).toBe(200);
       const queued = () => filesUnder(c().storageDir).map((f) => readFileSync(f).toString('latin1')).join('\n');
-      await vi.waitFor(() => expect(queued()).toContain(id), { timeout: 30_000, interval: 200 });
+      // The queue holds the keyed pseudonym, never the id itself.
+      await vi.waitFor(() => expect(queued()).toContain(c().pseudonym(id)), { timeout: 30_000, interval: 200 });
+      expect(queued()).not.toContain(id);
       for (const secret of ['203.0.113.61', 'marker-agent-5e1d', 'marker-hdr-9c2b', TOKEN]) expect(queued()).not.toContain(secret);
     } finally {
       await p().start();
     }
-    await p().waitFor(`headcount_heartbeat{instance="${id}"}`, 1, 30_000);
+    await p().waitFor(`headcount_heartbeat{instance="${c().pseudonym(id)}"}`, 1, 30_000);
   });
 });
 
