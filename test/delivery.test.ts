@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHeadcount, MemoryStateStore, type Headcount } from '../src/index.ts';
 import { readLedger } from '../src/local.ts';
-import { parseRetryAfter } from '../src/transport.ts';
+import { parseRetryAfter, post, REQUEST_TIMEOUT_MS } from '../src/transport.ts';
 import { startCaptureServer, type CaptureServer } from './helpers/capture-server.ts';
 import { onOptions, TOKEN } from './helpers/sender.ts';
 
@@ -70,8 +70,8 @@ describe('delivery to a real local HTTP server', () => {
   it('429 without Retry-After waits for the next cycle instead of retrying', async () => {
     server.script({ status: 429 });
     const h = track(createHeadcount(onOptions(server.url)));
+    // sendNow() resolves after every attempt of its cycle: a retry would have happened by now.
     expect((await h.sendNow()).sent).toBe(false);
-    await new Promise((r) => setTimeout(r, 100));
     expect(server.requests).toHaveLength(1);
   });
 
@@ -80,14 +80,13 @@ describe('delivery to a real local HTTP server', () => {
     const h = track(createHeadcount(onOptions(server.url)));
     h.start();
     await server.waitFor(1);
-    await new Promise((r) => setTimeout(r, 100));
-    const { nextSendAt } = await h.status();
-    expect(nextSendAt! - Date.now()).toBeGreaterThan(29.9 * 3600_000);
+    // The cycle ends by scheduling the next one: wait for that, never for a fixed time.
+    await vi.waitFor(async () => expect((await h.status()).nextSendAt! - Date.now()).toBeGreaterThan(29.9 * 3600_000), { timeout: 10_000, interval: 20 });
     expect(server.requests).toHaveLength(1);
   });
 
-  it('401 stops sending until restart, with one log line', async () => {
-    server.fallback = { status: 401 };
+  it.each([401, 403])('%i stops sending until restart, with one log line', async (status) => {
+    server.fallback = { status };
     const lines: string[] = [];
     const h = track(createHeadcount(onOptions(server.url, { log: (l) => lines.push(l) })));
     expect((await h.sendNow()).sent).toBe(false);
@@ -104,21 +103,28 @@ describe('delivery to a real local HTTP server', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('times out a server that never answers', async () => {
+  it('times out a server that never answers after the default 10 s (fake clock)', async () => {
+    expect(REQUEST_TIMEOUT_MS).toBe(10_000);
     server.fallback = { status: 200, hang: true };
-    const h = track(createHeadcount(onOptions(server.url, { schedule: { maxAttempts: 1 } })));
-    // The request timeout is 10 s in production; the transport is tested with a short one below.
-    const { post } = await import('../src/transport.ts');
-    const t0 = Date.now();
-    const r = await post({ url: `${server.url}/v1/metrics`, token: TOKEN, body: new Uint8Array([1]), userAgent: 't', timeoutMs: 200 });
-    expect(r.kind).toBe('retryable');
-    expect(Date.now() - t0).toBeLessThan(2_000);
-    void h;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let settled = false;
+      const pending = post({ url: `${server.url}/v1/metrics`, token: TOKEN, body: new Uint8Array([1]), userAgent: 't' }).finally(() => (settled = true));
+      await server.waitFor(1, 10_000);
+      const turn = () => new Promise((r) => setImmediate(r));
+      vi.advanceTimersByTime(9_990);
+      await turn();
+      expect(settled).toBe(false);
+      vi.advanceTimersByTime(20);
+      await vi.waitFor(() => expect(settled).toBe(true), { timeout: 5_000, interval: 10 });
+      expect(await pending).toMatchObject({ kind: 'retryable', status: 0, error: 'timeout' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('bounds the whole exchange: a server that trickles its answer is cut off at the timeout', async () => {
     server.fallback = { status: 200, trickle: true };
-    const { post } = await import('../src/transport.ts');
     const t0 = Date.now();
     const r = await post({ url: `${server.url}/v1/metrics`, token: TOKEN, body: new Uint8Array([1]), userAgent: 't', timeoutMs: 300 });
     // A 200 status line whose body never ends is not a delivery.
@@ -131,12 +137,14 @@ describe('delivery to a real local HTTP server', () => {
     const opts = onOptions(server.url, { log: (l) => lines.push(l) });
     const debug = track(createHeadcount({ ...opts, env: { ...opts.env, ACME_TELEMETRY_DEBUG: '1' } }));
     debug.start();
-    await new Promise((r) => setTimeout(r, 300));
+    const printed = () => lines.filter((l) => l.startsWith('debug (ACME_TELEMETRY_DEBUG=1): not sending POST'));
+    await vi.waitFor(() => expect(printed()).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    // Printed, then the next cycle is scheduled a day on: nothing went out.
+    await vi.waitFor(async () => expect((await debug.status()).nextSendAt! - Date.now()).toBeGreaterThan(23 * 3600_000), { timeout: 10_000, interval: 20 });
     expect(server.requests).toHaveLength(0);
-    const printed = lines.filter((l) => l.startsWith('debug (ACME_TELEMETRY_DEBUG=1): not sending POST'));
-    expect(printed).toHaveLength(1);
-    expect(printed[0]).toContain('"quantity.servers"');
-    expect(printed[0]).toContain(`${server.url}/v1/metrics`);
+    expect(printed()).toHaveLength(1);
+    expect(printed()[0]).toContain('"quantity.servers"');
+    expect(printed()[0]).toContain(`${server.url}/v1/metrics`);
     expect(existsSync(join(opts.stateDir!, 'state.json'))).toBe(false);
     await debug.shutdown();
     // Debug off again: the real heartbeat goes out at once.
@@ -160,10 +168,11 @@ describe('schedule', () => {
     // A restart (crash loop) with the same state dir: no second heartbeat.
     const second = track(createHeadcount({ ...opts }));
     second.start();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(server.requests.filter((r) => r.path === '/v1/metrics')).toHaveLength(1);
+    // start() reads the persisted last send, then schedules: wait for that decision.
+    await vi.waitFor(async () => expect((await second.status()).nextSendAt).toBeDefined(), { timeout: 10_000, interval: 20 });
     const status = await second.status();
     expect(status.nextSendAt! - status.lastSentAt!).toBeGreaterThanOrEqual(24 * 3600_000);
+    expect(server.requests.filter((r) => r.path === '/v1/metrics')).toHaveLength(1);
   });
 
   it('after a failed cycle, the next try waits a retry cycle (not the start delay) even when an earlier send exists', async () => {
@@ -177,20 +186,25 @@ describe('schedule', () => {
     server.requests.length = 0;
     const h = track(createHeadcount({ ...opts }));
     h.start();
-    await server.waitFor(1);
-    await new Promise((r) => setTimeout(r, 1_000));
-    // One try at start, then one per 400 ms retry cycle: 2-4 requests, not a tight loop.
-    expect(server.requests.length).toBeGreaterThanOrEqual(2);
-    expect(server.requests.length).toBeLessThanOrEqual(4);
-    const status = await h.status();
-    expect(status.nextSendAt! - Date.now()).toBeLessThanOrEqual(400);
+    // One try at start, then one per 400 ms retry cycle, not a tight loop: the second try comes
+    // at least a retry cycle after the first (timers never fire early; load only delays it).
+    await server.waitFor(2, 10_000);
+    expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(395);
+    // The next try is one retry cycle (400 ms, no jitter) after the failed one, on the test's clock.
+    await vi.waitFor(async () => expect((await h.status()).nextSendAt).toBe(now + 400), { timeout: 10_000, interval: 20 });
   });
 
   it('replicas sharing one store send one heartbeat per cycle', async () => {
     const store = new MemoryStateStore();
     const replicas = Array.from({ length: 5 }, () => track(createHeadcount(onOptions(server.url, { store }))));
     for (const r of replicas) r.start();
-    await new Promise((r) => setTimeout(r, 500));
+    // Every replica has run its first cycle once each has scheduled the next a day on.
+    await vi.waitFor(
+      async () => {
+        for (const r of replicas) expect((await r.status()).nextSendAt! - Date.now()).toBeGreaterThan(23 * 3600_000);
+      },
+      { timeout: 15_000, interval: 20 },
+    );
     expect(server.requests.filter((r) => r.path === '/v1/metrics')).toHaveLength(1);
     const ids = new Set((await Promise.all(replicas.map((r) => r.status()))).map((s) => s.installId));
     expect(ids.size).toBe(1);

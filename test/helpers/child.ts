@@ -37,6 +37,12 @@ export interface RunOptions {
   readonly args?: readonly string[];
   readonly cwd?: string;
   readonly timeoutMs?: number;
+  /**
+   * When this settles, the child is told to go on: a line on its stdin, which the fixture awaits
+   * with `awaitGo()`. For fixtures that must wait for an event the parent sees (a request
+   * arriving at the test server) instead of sleeping.
+   */
+  readonly go?: Promise<unknown>;
 }
 
 /** Spawns `node <fixture>` with exactly `env`; kills it after `timeoutMs` (default 15 s). */
@@ -45,12 +51,20 @@ export function runFixture<T>(fixture: string, options: RunOptions): Promise<Chi
   const child = spawn(NODE, [join(FIXTURES, fixture), ...(options.args ?? [])], {
     env: options.env,
     cwd: options.cwd ?? REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.go === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (options.go !== undefined) {
+    const stdin = child.stdin!;
+    stdin.on('error', () => undefined); // the child may have exited already
+    void options.go.then(
+      () => stdin.end('go\n'),
+      () => stdin.end('abort\n'),
+    );
+  }
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -1,5 +1,5 @@
 /** Builds Headcount options for tests: the example catalog, a temp state dir, telemetry forced on. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HeadcountOptions } from '../../src/index.ts';
@@ -7,8 +7,25 @@ import options from '../../examples/acme-app/telemetry.ts';
 
 export const TOKEN = 'test-token-0123456789';
 
+/** Dirs made by `tempDir()` in this test file; `test/helpers/cleanup.ts` removes them after it. */
+const created: string[] = [];
+
 export function tempDir(prefix = 'headcount-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** Removes every dir `tempDir()` made (called after each test file by the setup file). */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** `options` without the given keys (e.g. to let a default apply). */
+export function without<T extends object, K extends keyof T>(options: T, ...keys: K[]): Omit<T, K> {
+  const out = { ...options };
+  for (const k of keys) delete out[k];
+  return out;
 }
 
 export function onOptions(endpoint: string, extra: Partial<HeadcountOptions> = {}): HeadcountOptions {
