@@ -188,8 +188,8 @@ export function reportAttributes(parsed: ReportMaps | undefined, o: ResolvedOpti
 
 export function resourceAttributes(o: ResolvedOptions, installId: string): Record<string, string> {
   const facts = versionFacts(o.version);
-  if (facts === undefined) o.log('version: not a semver version (x.y.z[-pre]); service.version is left out');
-  else if (facts.cut) o.log(`version: only x.y.z and the pre-releases ${PRERELEASE_WORDS.join(', ')} (with a number up to 999) are sent; it goes out as ${facts.version}`);
+  if (facts === undefined) o.log('version: not x.y.z[-pre] with numbers up to 9999; service.version is left out, and a collector refuses a heartbeat without it');
+  else if (facts.cut) o.log(`version: only x.y.z and the pre-releases ${PRERELEASE_WORDS.join(', ')} (with a number up to 99) are sent; it goes out as ${facts.version}`);
   return {
     'service.name': o.product,
     ...(facts === undefined ? {} : { 'service.version': facts.version, 'headcount.channel': facts.channel }),

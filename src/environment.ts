@@ -4,7 +4,7 @@
  */
 import { fs } from './builtins.ts';
 import type { Env } from './config.ts';
-import { PRERELEASE_PATTERN, VERSION_PATTERN } from './patterns.ts';
+import { MAX_VERSION_COMPONENT, PRERELEASE_PATTERN, VERSION_PATTERN } from './patterns.ts';
 
 export { PRERELEASE_PATTERN, PRERELEASE_WORDS, SERVICE_NAME_PATTERN, VERSION_PATTERN } from './patterns.ts';
 
@@ -33,10 +33,13 @@ export interface VersionFacts {
  */
 export function versionFacts(version: unknown): VersionFacts | undefined {
   if (typeof version !== 'string' || version.length > 200) return undefined;
-  const m = /^v?(\d{1,6}\.\d{1,6}\.\d{1,6})(?:-([^+]*))?(?:\+.*)?$/.exec(version.trim());
+  const m = /^v?(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:-([^+]*))?(?:\+.*)?$/.exec(version.trim());
   if (m === null) return undefined;
-  const core = m[1]!;
-  const pre = m[2]?.toLowerCase();
+  // Leading zeros are dropped (2024.01.05 -> 2024.1.5); a component above 9999 is not a version.
+  const parts = [m[1], m[2], m[3]].map(Number);
+  if (parts.some((n) => n > MAX_VERSION_COMPONENT)) return undefined;
+  const core = parts.join('.');
+  const pre = m[4]?.toLowerCase();
   if (pre === undefined) return { version: core, channel: 'stable', cut: false };
   const kept = PRERELEASE_PATTERN.test(pre) ? `${core}-${pre}` : undefined;
   if (kept === undefined) return { version: core, channel: 'dev', cut: true };

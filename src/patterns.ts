@@ -8,8 +8,15 @@ export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
  */
 export const PRERELEASE_WORDS = ['alpha', 'beta', 'rc', 'dev', 'pre', 'canary', 'nightly'] as const;
 
-/** A pre-release the wire may carry: one word of `PRERELEASE_WORDS`, then optionally a number 0-999, directly or after a dot (`rc.1`, `beta2`). */
-export const PRERELEASE_PATTERN = new RegExp(`^(?:${PRERELEASE_WORDS.join('|')})(?:\\.?(?:0|[1-9]\\d{0,2}))?$`);
+/** A pre-release the wire may carry: one word of `PRERELEASE_WORDS`, then optionally a number 0-99, directly or after a dot (`rc.1`, `beta2`). */
+export const PRERELEASE_PATTERN = new RegExp(`^(?:${PRERELEASE_WORDS.join('|')})(?:\\.?(?:0|[1-9]\\d?))?$`);
 
-/** A version as it leaves an install: `x.y.z`, or `x.y.z-<pre-release>` per `PRERELEASE_PATTERN`. */
-export const VERSION_PATTERN = new RegExp(`^\\d{1,6}\\.\\d{1,6}\\.\\d{1,6}(?:-${PRERELEASE_PATTERN.source.slice(1, -1)})?$`);
+/** The largest number a version component may carry (4 digits: few client-chosen bits). */
+export const MAX_VERSION_COMPONENT = 9999;
+
+/**
+ * A version as it leaves an install: `x.y.z` (each 0-9999, no leading zero), or
+ * `x.y.z-<pre-release>` per `PRERELEASE_PATTERN`. The collector's `transform/sanitize` applies the
+ * same grammar (collector-config/otelcol.yaml; `test/sdk-hardening.test.ts` checks they agree).
+ */
+export const VERSION_PATTERN = new RegExp(`^(?:0|[1-9]\\d{0,3})\\.(?:0|[1-9]\\d{0,3})\\.(?:0|[1-9]\\d{0,3})(?:-${PRERELEASE_PATTERN.source.slice(1, -1)})?$`);

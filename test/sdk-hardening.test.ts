@@ -3,6 +3,7 @@
  * string, its endpoint and its collect() result never become a channel for its data, and never
  * break the heartbeat.
  */
+import { readFileSync } from 'node:fs';
 import { context, ROOT_CONTEXT, trace, TraceFlags, type Context, type ContextManager } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -192,7 +193,9 @@ describe('finding: the product version was a free-text channel', () => {
       ['v1.4.0-rc.1', '1.4.0-rc.1', 'rc'],
       ['1.4.0-RC2', '1.4.0-rc2', 'rc'],
       ['1.4.0-beta', '1.4.0-beta', 'rc'],
-      ['1.4.0-alpha.999', '1.4.0-alpha.999', 'rc'],
+      ['1.4.0-alpha.99', '1.4.0-alpha.99', 'rc'],
+      ['2024.01.05', '2024.1.5', 'stable'],
+      ['9999.0.0-rc7', '9999.0.0-rc7', 'rc'],
       ['1.4.0-pre.0', '1.4.0-pre.0', 'rc'],
       ['1.4.0-nightly+abc', '1.4.0-nightly', 'dev'],
       ['1.4.0-canary.3', '1.4.0-canary.3', 'dev'],
@@ -203,7 +206,23 @@ describe('finding: the product version was a free-text channel', () => {
       expect(VERSION_PATTERN.test(version), version).toBe(true);
     }
     expect(VERSION_PATTERN.test('1.4.0-jdoe')).toBe(false);
-    for (const bad of ['', 'latest', '1.4', 42, undefined]) expect(versionFacts(bad)).toBeUndefined();
+    expect(versionFacts('1.4.0-rc.100')).toEqual({ version: '1.4.0', channel: 'dev', cut: true });
+    for (const bad of ['', 'latest', '1.4', '10000.0.0', '1.123456789.0', 42, undefined]) expect(versionFacts(bad)).toBeUndefined();
+  });
+
+  it('the sender and the collector accept exactly the same versions (one grammar on both sides)', () => {
+    const yaml = readFileSync(new URL('../collector-config/otelcol.yaml', import.meta.url), 'utf8');
+    const m = /delete_key\(resource\.attributes, "service\.version"\) where not IsMatch\(resource\.attributes\["service\.version"\], "([^"]+)"\)/.exec(yaml);
+    expect(m, 'the collector checks service.version with one IsMatch').not.toBeNull();
+    const collector = new RegExp(m![1]!.replaceAll('[.]', '\\.'));
+    const samples = ['0.0.0', '1.4.0', '01.4.0', '9999.9999.9999', '10000.0.0', '1.4.0-rc', '1.4.0-rc.1', '1.4.0-rc1', '1.4.0-rc.99', '1.4.0-rc.100', '1.4.0-rc.01',
+      '1.4.0-nightly', '1.4.0-jdoe', '1.4.0-RC.1', '1.4', '1.4.0.0', 'v1.4.0', '1.4.0+sha', ...PRERELEASE_WORDS.map((w) => `2.0.0-${w}.7`)];
+    for (const v of samples) expect(VERSION_PATTERN.test(v), v).toBe(collector.test(v));
+    // And every version the sender sends passes the collector.
+    for (const raw of ['2024.01.05', 'v1.4.0-RC.3+build.7', '1.4.0-alpha.150', '3.2.1-canary']) {
+      const sent = versionFacts(raw)?.version;
+      expect(sent !== undefined && collector.test(sent), raw).toBe(true);
+    }
   });
 });
 
