@@ -15,24 +15,14 @@ import { describe, expect, it } from 'vitest';
 import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
 import { heartbeatProto, newInstallId, sdkResource } from '../helpers/otlp-requests.ts';
+// Seeded (mulberry32), so a failing run can be repeated with its seed.
+import { prng } from '../../src/simulate/random.ts';
 
 const bins = await collectorBinaries();
 const TOKEN = 'crash-token';
 const INSTALLS = 2_400;
 const CLIENTS = 12; // below the admission limit (16): refusals are tested elsewhere
 const KILLS = 4;
-
-/** Small seeded PRNG (mulberry32), so a failing run can be repeated with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -8,7 +8,7 @@
  *   D ×2  day 1 only (one-off), 1.4.0, linux/amd64/container, servers 0, sso off
  *   E ×1  day 3 only (new), 1.5.0, darwin/arm64/other, servers 3000, sso on
  *   F ×1  days 0-1 then stops, 1.3.2, linux/amd64/other, servers 42, sso off, external_db on
- * (the same fleet as queries.test.ts).
+ * (used by queries.test.ts and the engine-equality tests).
  */
 import type { InstallPlan } from '../../src/simulate/fleet.ts';
 

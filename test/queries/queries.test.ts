@@ -26,43 +26,10 @@ import { collectorBinaries, repoRoot, requireBinaries } from '../../scripts/stac
 import { HISTORY_LAG_MS, startDemoStack, type DemoStack } from '../../scripts/stack/demo-stack.ts';
 import { allQueries, DEFAULT_K, latest, QUERIES, recordingRules, renderQuery, rulesFile, type Query } from '../../src/queries.ts';
 import { collectReport, installBaseReport, prometheusApi, renderReport, type Evaluate, type Sample } from '../../src/report.ts';
-import type { InstallPlan } from '../../src/simulate/fleet.ts';
 import { DAY_MS, simulate, type SimulationResult } from '../../src/simulate/run.ts';
+import { FLEET, FLEET_DAYS } from './fleet.ts';
 
 const bins = await collectorBinaries();
-
-const install = (p: Partial<InstallPlan> & Pick<InstallPlan, 'days' | 'versions' | 'host'>, servers: number, sso: boolean): InstallPlan => ({
-  quantities: { servers },
-  flags: { sso_enabled: sso },
-  features: {},
-  growthPerDay: 0,
-  ...p,
-});
-const times = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
-const host = (osType: string, hostArch: string, deployment: 'container' | 'kubernetes' | 'other') => ({ osType, hostArch, deployment, runtimeVersion: '22.23' });
-const ALL = [0, 1, 2, 3];
-
-const FLEET: InstallPlan[] = [
-  ...times(4, (i) =>
-    install(
-      {
-        days: ALL,
-        versions: [[0, '1.4.0']],
-        host: host('linux', 'amd64', 'container'),
-        features: { export_csv: { from: 0, uses: 3 }, dashboard_shared: { from: 2, uses: i < 2 ? 150 : 0 } },
-      },
-      42,
-      true,
-    ),
-  ),
-  ...times(2, () =>
-    install({ days: ALL, versions: [[0, '1.4.0'], [2, '1.5.0']], host: host('linux', 'arm64', 'kubernetes'), features: { export_csv: { from: 1, uses: 20 } } }, 500, false),
-  ),
-  install({ days: ALL, versions: [[0, '1.3.2']], host: host('windows', 'amd64', 'other') }, 5, true),
-  ...times(2, () => install({ days: [1], versions: [[1, '1.4.0']], host: host('linux', 'amd64', 'container') }, 0, false)),
-  install({ days: [3], versions: [[3, '1.5.0']], host: host('darwin', 'arm64', 'other') }, 3000, true),
-  { ...install({ days: [0, 1], versions: [[0, '1.3.2']], host: host('linux', 'amd64', 'other') }, 42, false), flags: { sso_enabled: false, external_db: true } },
-];
 
 /** A query's expression with its catalog quantity name taken out. */
 const template = (expr: string): string => expr.replace(/quantity_[a-z0-9_]+/g, 'quantity_*');
@@ -105,7 +72,7 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
     stateDir = await mkdtemp(join(tmpdir(), 'headcount-queries-'));
     result = await simulate({
       app: options,
-      plan: { days: 4, installs: FLEET },
+      plan: { days: FLEET_DAYS, installs: FLEET },
       endpoint: stack.collector.url,
       token: stack.token,
       seed: 1,
