@@ -263,3 +263,16 @@ describe('the redacting processors in the real pipeline', () => {
     expect(counter.total).toBeGreaterThanOrEqual(8);
   });
 });
+
+describe('RedactionCounter (what status shows)', () => {
+  it("names Headcount's own keys as they are and hides any other key that looks like data", async () => {
+    const { RedactionCounter } = await import('../src/otlp/redaction-counter.ts');
+    const c = new RedactionCounter();
+    c.add('resource', 'os.type', 'allow-list');
+    c.add('metric', 'quantity.servers', 'hostname');
+    c.add('metric', 'jane@example.com', 'allow-list');
+    c.add('metric', 'db1.internal.example.com', 'allow-list');
+    expect(c.entries().map((e) => e.key)).toEqual(['os.type', 'quantity.servers', '<redacted key>']);
+    expect(c.total).toBe(4);
+  });
+});

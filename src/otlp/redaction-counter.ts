@@ -6,13 +6,20 @@ import { scrubReason } from '../redact.ts';
 
 export type Where = 'resource' | 'metric' | 'log';
 
+/**
+ * Keys of Headcount's own wire namespaces (`service.version`, `os.type`, `quantity.servers`, ...)
+ * are shown as they are: they name what was dropped, and their dotted shape alone would look like
+ * a host name to the scrubber. Any other key is shown only when it passes the scrubber.
+ */
+const WIRE_KEY = /^(?:service|headcount|os|host|process|quantity|flag|feature)\.[a-z][a-z0-9_.]{0,62}$/;
+
 /** Counts of dropped attributes, `where:key:reason` → count. Values are never kept. */
 export class RedactionCounter {
   readonly #counts = new Map<string, number>();
   #total = 0;
 
   add(where: Where, key: string, reason: string): void {
-    const safeKey = scrubReason(key) === undefined ? key : '<redacted key>';
+    const safeKey = WIRE_KEY.test(key) || scrubReason(key) === undefined ? key : '<redacted key>';
     const id = `${where}:${safeKey}:${reason}`;
     this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
     this.#total++;
