@@ -69,11 +69,18 @@ describe.skipIf(!bins.ok)('collector answers to awkward and excessive requests',
     }
   });
 
-  it('refuses requests beyond the in-flight limit with 503 + Retry-After before reading them, then serves again', async () => {
+  it('refuses requests beyond the in-flight limit with 503 + Retry-After before reading them, then serves again', { timeout: 120_000 }, async () => {
     // Requests whose body arrives only half: each holds one of the 16 slots (HEADCOUNT_MAX_IN_FLIGHT).
     const body = Buffer.from(heartbeat());
     const url = new URL('/v1/metrics', c().url);
     const held: { req: ClientRequest; status: Promise<number> }[] = [];
+    let flushedOne = () => {};
+    let left = 16;
+    const flushed = new Promise<void>((resolve) => {
+      flushedOne = () => {
+        if (--left === 0) resolve();
+      };
+    });
     for (let i = 0; i < 16; i++) {
       let req: ClientRequest | undefined;
       const status = new Promise<number>((resolve, reject) => {
@@ -91,10 +98,12 @@ describe.skipIf(!bins.ok)('collector answers to awkward and excessive requests',
           },
         );
         req.on('error', reject);
-        req.write(body.subarray(0, 10));
+        req.write(body.subarray(0, 10), () => flushedOne());
       });
       held.push({ req: req as unknown as ClientRequest, status });
     }
+    // Every held request's headers and first bytes have left this process before the probing.
+    await flushed;
     // Once the held requests occupy every slot, a complete request is refused at once.
     const probe = () =>
       new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
@@ -116,7 +125,7 @@ describe.skipIf(!bins.ok)('collector answers to awkward and excessive requests',
           refused = await probe();
           return refused.status;
         },
-        { timeout: 20_000, interval: 100 },
+        { timeout: 60_000, interval: 100 },
       )
       .toBe(503);
     expect(refused?.retryAfter).toBe('2');
