@@ -18,14 +18,14 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { repoRoot, requireBinaries } from '../scripts/stack/binaries.ts';
 import { freePort } from '../scripts/stack/ports.ts';
 import { startCollector, startPrometheus, stopAll } from '../scripts/stack/processes.ts';
-import { heartbeatProto, newInstallId, sdkResource } from '../test/helpers/otlp-requests.ts';
+import { heartbeatProto, newInstallId, postRaw, sdkResource } from '../test/helpers/otlp-requests.ts';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const profile = process.argv.includes('--profile');
@@ -125,30 +125,7 @@ try {
 
   const url = new URL('/v1/metrics', col.url);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const post = (body: Buffer) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/x-protobuf',
-            'content-encoding': 'gzip',
-            'content-length': String(body.byteLength),
-            authorization: `Bearer ${TOKEN}`,
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (body: Buffer) => postRaw(url, body, { agent, token: TOKEN, encoding: 'gzip' });
 
   let next = 0;
   let failed = 0;

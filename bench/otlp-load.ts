@@ -11,13 +11,14 @@
  * (sent with the next day's heartbeat) are not generated.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { deflateSync } from 'node:zlib';
 import { bucketOf } from '../src/bucket.ts';
 import { envPrefixFor, variableNames } from '../src/config.ts';
 import { createHeadcount, type HeadcountOptions } from '../src/headcount.ts';
 import { versionOn, quantitiesOn, type FleetPlan, type InstallPlan } from '../src/simulate/fleet.ts';
 import { MemoryStateStore } from '../src/store.ts';
+import { postRaw } from '../test/helpers/otlp-requests.ts';
 
 /** The placeholder id the templates are rendered with (a valid UUID v4 no install has). */
 const PLACEHOLDER = 'fedcba98-7654-4321-8fed-cba987654321';
@@ -114,33 +115,7 @@ export async function fastLoad(o: FastLoadOptions, keepIds = false): Promise<Fas
   const ids: string[] = [];
   const t0 = performance.now();
   let lastReport = t0;
-  const post = (wire: Buffer): Promise<number> =>
-    new Promise((resolve) => {
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/x-protobuf',
-            'content-encoding': 'deflate',
-            'content-length': wire.byteLength,
-            authorization: `Bearer ${o.token}`,
-            'user-agent': userAgent,
-          },
-          timeout: 60_000,
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', () => resolve(0));
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.end(wire);
-    });
+  const post = (wire: Buffer): Promise<number> => postRaw(url, wire, { agent, token: o.token, encoding: 'deflate', headers: { 'user-agent': userAgent }, timeoutMs: 60_000 });
   const worker = async () => {
     while (next < today.length) {
       const i = next++;

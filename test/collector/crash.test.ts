@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
-import { heartbeatProto, newInstallId, sdkResource } from '../helpers/otlp-requests.ts';
+import { heartbeatProto, newInstallId, postRaw, sdkResource } from '../helpers/otlp-requests.ts';
 // Seeded (mulberry32), so a failing run can be repeated with its seed.
 import { prng } from '../../src/simulate/random.ts';
 
@@ -44,33 +44,8 @@ describe.skipIf(!bins.ok)('collector crash (SIGKILL under load, real collector +
 
     const url = new URL('/v1/metrics', c().url);
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-    const post = (body: Buffer) =>
-      new Promise<number>((resolve) => {
-        const req = request(
-          {
-            host: url.hostname,
-            port: url.port,
-            path: url.pathname,
-            method: 'POST',
-            agent,
-            timeout: 30_000,
-            headers: {
-              'content-type': 'application/x-protobuf',
-              'content-encoding': 'gzip',
-              'content-length': String(body.byteLength),
-              authorization: `Bearer ${TOKEN}`,
-            },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-            res.on('error', () => resolve(0));
-          },
-        );
-        req.on('timeout', () => req.destroy(new Error('timeout')));
-        req.on('error', () => resolve(0)); // connection refused / reset: the collector is down
-        req.end(body);
-      });
+    // 0: connection refused / reset (the collector is down).
+    const post = (body: Buffer) => postRaw(url, body, { agent, token: TOKEN, encoding: 'gzip' });
 
     let answered = 0;
     let retries = 0;

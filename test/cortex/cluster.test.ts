@@ -14,7 +14,7 @@
  *   query show it, from the collector's own metrics that the shipped Prometheus agent config
  *   (collector-config/cortex/prometheus-agent.yml) writes into Cortex.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { catalog } from '../../examples/acme-app/telemetry.ts';
 import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { cortexAvailable, cortexOverlay, startCortex, startHealthAgent, type CortexCluster, type HealthAgent } from '../../scripts/stack/cortex.ts';
@@ -156,8 +156,7 @@ describe.skipIf(!ready)('Cortex cluster behind the collector (otelcol.cortex.yam
       expect((await h.sendNow()).sent).toBe(true);
       await h.shutdown({ timeoutMs: 5000 });
       // The collector dropped it (404 is permanent for otlp_http) ...
-      for (const deadline = Date.now() + 30_000; !/404/.test(bad.logs()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 200));
-      expect(bad.logs()).toMatch(/404/);
+      await vi.waitFor(() => expect(bad!.logs()).toMatch(/404/), { timeout: 30_000, interval: 200 });
       // ... and the loss is visible in Cortex within a minute of the send.
       const failed = await cluster.waitFor(`${EXPORT_FAILED.expr} > 0`, 1, 60_000);
       expect(Number(failed[0]?.value[1])).toBeGreaterThanOrEqual(1);

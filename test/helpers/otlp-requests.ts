@@ -3,7 +3,7 @@
  * ones, as OTLP/JSON (every field reachable) and OTLP/protobuf (via @opentelemetry's own
  * serializers), plus a small HTTP client that can choose its source address.
  */
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { ValueType } from '@opentelemetry/api';
@@ -223,6 +223,52 @@ export async function postOtlp(baseUrl: string, path: string, payload: string | 
     );
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export interface RawPostOptions {
+  /** Keep-alive agent shared by a load's requests (connection reuse, bounded sockets). */
+  readonly agent: Agent;
+  readonly token: string;
+  readonly contentType?: string;
+  /** The body's Content-Encoding, if compressed. */
+  readonly encoding?: 'gzip' | 'deflate';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * POSTs a prepared body with `node:http` (loads, benches, crash tests) and resolves its HTTP
+ * status, or 0 when the connection failed, was reset or timed out (the collector is down): the
+ * caller retries 0, 429 and 503 as the SDK does. Never rejects.
+ */
+export function postRaw(url: URL, body: Uint8Array, o: RawPostOptions): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent: o.agent,
+        timeout: o.timeoutMs ?? 30_000,
+        headers: {
+          'content-type': o.contentType ?? 'application/x-protobuf',
+          ...(o.encoding === undefined ? {} : { 'content-encoding': o.encoding }),
+          'content-length': String(body.byteLength),
+          authorization: `Bearer ${o.token}`,
+          ...o.headers,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(0));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(0));
     req.end(body);
   });
 }
