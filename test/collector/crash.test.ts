@@ -27,8 +27,8 @@ const KILLS = 4;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(!bins.ok)('collector crash (SIGKILL under load, real collector + Prometheus)', () => {
-  // The shipped batch/flush interval (5 s), not the fast test setting: the longer data could
-  // wait in memory, the more a kill would lose.
+  // The shipped exporter flush interval (5 s), not the fast test setting: the more answered data
+  // waits for export, the more a kill would lose if it were not already on disk.
   const { p, c } = useStack(bins, TOKEN, { env: { HEADCOUNT_BATCH_TIMEOUT: '5s' } });
 
   it(`every heartbeat answered 200 is stored after ${KILLS} SIGKILLs at random moments (${INSTALLS} installs)`, { timeout: 300_000 }, async () => {
