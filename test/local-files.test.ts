@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/cli.ts';
 import { createHeadcount } from '../src/index.ts';
 import { appendLedger, LEDGER_MAX_BYTES, readLedger } from '../src/local.ts';
@@ -119,7 +119,12 @@ describe('finding: silent stops after a clock that was wrong once', () => {
     const h = createHeadcount(opts);
     h.start();
     await server.waitFor(1, 20_000);
-    const status = await h.status();
+    // The request arrived; the cycle finishes (state written, next timer set) a moment later.
+    const status = await vi.waitFor(async () => {
+      const s = await h.status();
+      expect(s.nextSendAt).toBeTypeOf('number');
+      return s;
+    }, { timeout: 20_000, interval: 20 });
     expect(status.notes.join()).toMatch(/last-send time is in the future/);
     expect(status.nextSendAt).toBeLessThan(Date.now() + DAY + 2 * 3600_000);
     await h.shutdown();
