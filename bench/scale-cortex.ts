@@ -6,8 +6,10 @@
  * - default: N installs × D days through the real sender (the SDK simulator) and the real
  *   demo collector (history by time shift) with otelcol.cortex.yaml: the collector exports to
  *   the distributor only (the demo stack's Prometheus stays empty and idle);
- * - `--fast` (1 day): the fast OTLP load generator (bench/otlp-load.ts, SDK-identical bodies,
- *   one install per request) through the real collector with otelcol.cortex.yaml.
+ * - `--fast`: the fast OTLP load generator (bench/otlp-load.ts, SDK-identical bodies, one
+ *   install per request, each install with its own stable id) through the real collector with
+ *   otelcol.cortex.yaml, day by day, oldest first: for each day the collector is restarted with
+ *   the demo overlay's time shift (what `startDemoStack().atDaysAgo` does).
  * Then: the recording rules loaded into the ruler for the tenant (the generated rules file; the
  * carried-state rules, when src/queries.ts has them, started from their raw definitions first),
  * with the group interval `--rule-interval` (default 1m, so the bench sees evaluations), and
@@ -18,6 +20,7 @@
  * cortex_prometheus_rule_group_last_duration_seconds), slowest panel.
  *
  *   npm run bench:scale -- --engine cortex --installs 100000 --days 7
+ *   npm run bench:scale -- --engine cortex --fast --installs 100000 --days 7
  *   npm run bench:scale -- --engine cortex --fast --installs 1000000 --days 1
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,7 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectorBinaries } from '../scripts/stack/binaries.ts';
 import { cortexBinary, cortexOverlay, rssKiB, startCortex, type CortexCluster } from '../scripts/stack/cortex.ts';
-import { startDemoStack } from '../scripts/stack/demo-stack.ts';
+import { demoOverlay, shiftNs, startDemoStack } from '../scripts/stack/demo-stack.ts';
 import { startCollector, stopAll, type Collector } from '../scripts/stack/processes.ts';
 import type { Catalog } from '../src/catalog.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
@@ -35,7 +38,7 @@ import * as queries from '../src/queries.ts';
 import { allQueries, HEALTH, RECORDED, RULE_INTERVAL, rulesFile, renderQuery } from '../src/queries.ts';
 import { planFleet } from '../src/simulate/fleet.ts';
 import { DAY_MS, simulate } from '../src/simulate/run.ts';
-import { fastLoad } from './otlp-load.ts';
+import { fastLoad, installIdFor } from './otlp-load.ts';
 import { median, sleep } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -56,7 +59,6 @@ const days = Number(args.days);
 const seed = Number(args.seed);
 const concurrency = Number(args.concurrency);
 const repeat = Number(args.repeat);
-if (args.fast && days !== 1) throw new Error('--fast sends one day: use --days 1');
 
 const app = ((await import('../examples/acme-app/telemetry.ts')) as { default: HeadcountOptions }).default;
 const TENANT = 'bench';
@@ -80,16 +82,29 @@ try {
   let heartbeats: number;
   let sendSeconds: number;
   if (args.fast) {
-    collector = await startCollector(bins.collector, {
-      prometheusUrl: 'http://127.0.0.1:9',
-      tokens: ['bench-token-0123456789'],
-      overlays: [cortexOverlay],
-      env: { ...env, HEADCOUNT_BATCH_TIMEOUT: '1s', ...collectorAllowListEnv([app.product], app.catalog) },
-    });
-    const r = await fastLoad({ app, plan, endpoint: collector.url, token: 'bench-token-0123456789', concurrency, progress: log });
-    if (r.failed > 0) throw new Error(`${r.failed} heartbeats were not answered 200`);
-    heartbeats = r.ok;
-    sendSeconds = r.seconds;
+    heartbeats = 0;
+    sendSeconds = 0;
+    for (let day = 0; day < days; day++) {
+      const shift = { HEADCOUNT_DEMO_TIME_SHIFT_NS: shiftNs(days - 1 - day) };
+      if (collector === undefined) {
+        collector = await startCollector(bins.collector, {
+          prometheusUrl: 'http://127.0.0.1:9',
+          tokens: ['bench-token-0123456789'],
+          overlays: [demoOverlay, cortexOverlay],
+          env: { ...env, ...shift, HEADCOUNT_BATCH_TIMEOUT: '1s', ...collectorAllowListEnv([app.product], app.catalog) },
+        });
+      } else {
+        // The disk queue keeps what was accepted under the previous shift (already stamped).
+        await collector.stop();
+        collector.setEnv(shift);
+        await collector.start();
+      }
+      const r = await fastLoad({ app, plan, day, endpoint: collector.url, token: 'bench-token-0123456789', idFor: (i) => installIdFor(seed, i), concurrency, progress: log });
+      if (r.failed > 0) throw new Error(`day ${day}: ${r.failed} heartbeats were not answered 200`);
+      heartbeats += r.ok;
+      sendSeconds += r.seconds;
+      log(`  day ${day + 1}/${days}: ${r.ok} heartbeats (${r.templates} distinct SDK bodies) in ${r.seconds.toFixed(0)} s  [${((Date.now() - t0) / 1000).toFixed(0)} s]`);
+    }
   } else {
     const stack = await startDemoStack({ product: app.product, catalog: app.catalog, historyDays: days, collectorOverlays: [cortexOverlay], collectorEnv: env });
     stopDemo = () => stack.stop();
@@ -114,7 +129,7 @@ try {
     heartbeats = result.heartbeats;
     sendSeconds = result.days.reduce((n, d) => n + (d.endedAt - d.startedAt) / 1000, 0);
   }
-  const expected = plan.installs.filter((p) => p.days.length > 0 && (!args.fast || p.days.includes(0))).length;
+  const expected = plan.installs.filter((p) => p.days.length > 0).length;
   const distinctExpr = `count(count by (instance) (last_over_time(headcount_heartbeat{job="${app.product}"}[${days + 1}d])))`;
   await cluster.waitFor(`${distinctExpr} >= ${expected}`, 1, 900_000);
   const loadSeconds = (Date.now() - t0) / 1000;
@@ -171,7 +186,7 @@ try {
 
   const total = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
   const out: string[] = [];
-  out.push(`# Scale on Cortex 1.21.1 (9 processes): ${installs} installs × ${days} day(s), ${args.fast ? 'fast OTLP generator (SDK bodies)' : 'SDK simulator + demo collector'}, seed ${seed}`);
+  out.push(`# Scale on Cortex 1.21.1 (9 processes): ${installs} installs × ${days} day(s), ${args.fast ? 'fast OTLP generator (SDK bodies, day by day)' : 'SDK simulator + demo collector'}, seed ${seed}`);
   out.push('');
   out.push(`Load: ${heartbeats} heartbeats in ${loadSeconds.toFixed(1)} s end to end → ${(heartbeats / loadSeconds).toFixed(0)}/s (sending only: ${(heartbeats / sendSeconds).toFixed(0)}/s); distinct installs in Cortex ${distinct} (plan ${expected})`);
   out.push(`Series (ingesters' in-memory series ÷ 3 replicas): ${series.toFixed(0)} → ${(series / distinct).toFixed(2)} per install`);
