@@ -2,7 +2,8 @@
  * Config mutation testing for the collector's privacy stages (`npm run mutation:config`).
  *
  * Removes, one at a time, every privacy processor from the pipelines, every statement and
- * condition of those processors, every entry of the redaction lists and the receiver's auth, and
+ * condition of those processors, every entry of the redaction lists and the receiver's auth
+ * (and sets the receiver's include_metadata to true), and
  * runs the privacy probes of test/collector/gate-probes.ts against the mutated config: first the
  * mutated gate alone with its own probes, then (if that noticed nothing) the whole mutated
  * config with every probe. A mutation is noticed when a probe's needle reaches the queue file, a
@@ -84,6 +85,7 @@ function mutations(config: Config): Mutation[] {
     });
   }
   out.push({ id: 'remove the receiver auth', gate: 'auth', apply: (c) => delete c.receivers.otlp.protocols.http['auth'] });
+  out.push({ id: 'set the receiver include_metadata: true', gate: 'auth', apply: (c) => void (c.receivers.otlp.protocols.http['include_metadata'] = true) });
   // Dedupe: YAML anchors make the resource and scope statements one list in two places.
   const seen = new Set<string>();
   return out.filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true)));

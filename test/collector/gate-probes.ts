@@ -246,7 +246,8 @@ export interface ProbeOutcome {
   readonly broken: string[];
 }
 
-async function queueText(dir: string): Promise<string> {
+/** Every file under the queue directory, as latin1 text, lower-cased. */
+export async function queueText(dir: string): Promise<string> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
   const blobs = await Promise.all(entries.filter((e) => e.isFile()).map((e) => readFile(join(e.parentPath, e.name)).then((b) => b.toString('latin1')).catch(() => '')));
   return blobs.join('\n').toLowerCase();

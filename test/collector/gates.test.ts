@@ -12,11 +12,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { collectorBinaries, collectorConfig } from '../../scripts/stack/binaries.ts';
 import { exampleCatalogLists, startCollector, stopAll } from '../../scripts/stack/processes.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
-import { GATE_PROCESSORS, gateAlone, parseConfig, PROBES, renderConfig, runProbes, SINGLE_LAYER, withoutGate, type Gate } from './gate-probes.ts';
+import { heartbeatJson, newInstallId, postOtlp, sdkResource } from '../helpers/otlp-requests.ts';
+import { GATE_PROCESSORS, gateAlone, parseConfig, PROBES, queueText, renderConfig, runProbes, SINGLE_LAYER, withoutGate, type Gate } from './gate-probes.ts';
 
 const bins = await collectorBinaries();
 const TOKEN = 'gates-token';
@@ -74,6 +75,41 @@ describe.skipIf(!bins.ok)('each privacy gate on its own (real collector, queue f
       expect([...leaked].sort()).toEqual(single.sort());
     }, 300_000);
   }
+
+  // The receiver's `include_metadata: false` is a gate of its own: without `isolate` (which
+  // empties the context handed to the queue) request headers still never reach the queue file.
+  // With `include_metadata: true` they do: the check has teeth.
+  it('include_metadata false alone keeps request headers out of the queue (isolate removed)', async () => {
+    if (!bins.ok) throw new Error('no binaries');
+    const headers = { 'x-forwarded-for': '203.0.113.77', 'user-agent': 'marker-agent-71c3', 'x-client-marker': 'marker-hdr-4e8a' };
+    const queuedWith = async (includeMetadata: boolean): Promise<string> => {
+      const config = structuredClone(shipped);
+      for (const pipeline of Object.values(config.service.pipelines)) pipeline.processors = (pipeline.processors ?? []).filter((x) => x !== 'isolate');
+      config.receivers.otlp.protocols.http['include_metadata'] = includeMetadata;
+      const file = join(dir, `include-metadata-${includeMetadata}.yaml`);
+      await writeFile(file, renderConfig(config));
+      const col = await startCollector(bins.collector, { prometheusUrl: `http://127.0.0.1:${deadPort}`, tokens: [TOKEN], allowLists: lists, config: file });
+      try {
+        const id = newInstallId();
+        const body = heartbeatJson({ resource: sdkResource(id), points: [{ 'quantity.servers': '10-99' }] });
+        expect((await postOtlp(col.url, '/v1/metrics', body, { token: TOKEN, headers })).status).toBe(200);
+        // The pseudonym in the queue file: the request was written there.
+        return await vi.waitFor(
+          async () => {
+            const text = await queueText(col.storageDir);
+            expect(text).toContain(col.pseudonym(id));
+            return text;
+          },
+          { timeout: 60_000, interval: 100 },
+        );
+      } finally {
+        await stopAll(col);
+      }
+    };
+    const leaked = (text: string) => Object.values(headers).filter((v) => text.includes(v));
+    expect(leaked(await queuedWith(true))).toEqual(Object.values(headers));
+    expect(leaked(await queuedWith(false))).toEqual([]);
+  }, 300_000);
 });
 
 if (!bins.ok) {
