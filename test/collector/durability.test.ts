@@ -2,7 +2,7 @@
  * The persistent sending queue: nothing accepted by the collector is lost when Prometheus or
  * the collector itself restarts.
  */
-import { request, type ClientRequest } from 'node:http';
+import { Agent, request, type ClientRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { collectorBinaries } from '../../scripts/stack/binaries.ts';
 import { useStack } from '../helpers/stack-fixture.ts';
@@ -81,11 +81,16 @@ describe.skipIf(!bins.ok)('collector answers to awkward and excessive requests',
         if (--left === 0) resolve();
       };
     });
+    // Fresh connections only: a kept-alive socket from an earlier test that the server closes
+    // would end a held request at once and free its slot.
+    const agent = new Agent({ keepAlive: false });
+    const settled: string[] = [];
     for (let i = 0; i < 16; i++) {
       let req: ClientRequest | undefined;
       const status = new Promise<number>((resolve, reject) => {
         req = request(
           {
+            agent,
             host: url.hostname,
             port: url.port,
             path: url.pathname,
@@ -100,6 +105,11 @@ describe.skipIf(!bins.ok)('collector answers to awkward and excessive requests',
         req.on('error', reject);
         req.write(body.subarray(0, 10), () => flushedOne());
       });
+      // A held request must stay open until the probe was refused: say so if one ends early.
+      status.then(
+        (code) => settled.push(`held request ${i} answered ${code}`),
+        (error: unknown) => settled.push(`held request ${i} failed: ${(error as Error).message}`),
+      );
       held.push({ req: req as unknown as ClientRequest, status });
     }
     // Every held request's headers and first bytes have left this process before the probing.
@@ -108,7 +118,7 @@ describe.skipIf(!bins.ok)('collector answers to awkward and excessive requests',
     const probe = () =>
       new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
         const req = request(
-          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}` } },
+          { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}` } },
           (res) => {
             res.resume();
             const retryAfter: string | undefined = res.headers['retry-after'];
@@ -122,6 +132,7 @@ describe.skipIf(!bins.ok)('collector answers to awkward and excessive requests',
     await expect
       .poll(
         async () => {
+          expect(settled, 'held requests ended before the refusal').toEqual([]);
           refused = await probe();
           return refused.status;
         },

@@ -17,6 +17,9 @@ describe('the email rule alone', () => {
     const tld = fc.oneof(fc.stringMatching(/^[a-z]$/), fc.stringMatching(/^[a-z]{0,3}[0-9][a-z0-9]{0,3}$/));
     fc.assert(
       fc.property(part, part, tld, (local, host, last) => {
+        // Only values no other rule catches: the same text without the "@" is not scrubbed (a
+        // random host part can hold, e.g., a Vault token shape "s.xxxxxxxx", found first).
+        fc.pre(scrubReason(`${local} ${host}.${last}`) === undefined);
         expect(scrubReason(`${local}@${host}.${last}`)).toBe('email');
       }),
       { numRuns: 300 },
