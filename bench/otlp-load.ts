@@ -176,11 +176,16 @@ export async function fastLoad(o: FastLoadOptions, keepIds = false): Promise<Fas
       const id = o.idFor?.(today[i]!.index) ?? randomUUID();
       const body = patched(t, id);
       // The SDK's wire encoding (src/transport.ts encodeBody).
+      // Like the SDK: 429, 5xx and failed connections are retried (the collector refuses with
+      // 503 beyond its in-flight limit), here for up to 2 minutes per heartbeat; other answers
+      // are final.
       let status = 0;
-      for (let attempt = 0; attempt < 5 && status !== 200; attempt++) {
-        status = await post(deflateSync(body, { level: 9 }));
-        if (status === 200 || (status > 0 && status < 500 && status !== 429)) break;
-        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      const wire = deflateSync(body, { level: 9 });
+      const giveUp = performance.now() + 120_000;
+      for (let attempt = 0; ; attempt++) {
+        status = await post(wire);
+        if (status === 200 || (status > 0 && status < 500 && status !== 429) || performance.now() > giveUp) break;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2)));
       }
       if (status === 200) {
         ok++;
