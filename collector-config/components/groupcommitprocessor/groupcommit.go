@@ -7,15 +7,23 @@
 // the collector's CPU. Merged, N concurrent requests cost one item.
 //
 // How: only one group is written at a time (the write slot).
-//   - A request that finds the slot free takes it and writes its own data at once (a lone
-//     request goes straight through).
-//   - A request that finds the slot taken joins the open group (its ResourceMetrics are moved
-//     into it) and waits for the group's result; when there is no open group (or it holds
-//     max_requests requests), it starts one and is its leader.
-//   - When a write returns, the writer publishes the result to every member of its group, closes
-//     the oldest waiting group (later arrivals start the next one) and hands the slot to its
-//     leader, or frees the slot when no group waits. The leader then writes its whole group
-//     with one call.
+//   - A request that finds an open group (one that takes joiners: fewer than max_requests
+//     requests, not yet closed by its leader) moves its ResourceMetrics into it and waits for the
+//     group's result.
+//   - Otherwise it opens a new group and is its leader. When a write is in progress, the leader
+//     waits for the slot while its group keeps taking joiners; when none is, it takes the slot at
+//     once.
+//   - With the slot, the leader yields the processor once (runtime.Gosched), so that requests
+//     already running can reach this point and join, then closes its group (later arrivals open
+//     the next one), calls the next consumer once with the merged data, publishes the result to
+//     every member and hands the slot to the oldest waiting group's leader, or frees it.
+//
+// No timer: a lone request is written at once (the yield returns at once when nothing else is
+// runnable). Under load the yield lets the other requests in flight (at most the admission
+// limit) run up to this point first; that is CPU they needed anyway, and with GOMAXPROCS=1 it is
+// what makes groups form at all: a disk-queue write without fsync does not block, so without
+// the yield nearly every request found the slot free and was written alone (11,592 writes for
+// 12,000 requests in bench/collector-throughput.ts; with it 1,871).
 //
 // Every member returns exactly the result of the one downstream call that carried its data, and
 // only after that call returned: the 200-means-on-disk promise is kept (the persistent queue
@@ -31,6 +39,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
@@ -70,7 +79,7 @@ func NewFactory() processor.Factory {
 type group struct {
 	md       pmetric.Metrics
 	requests int
-	turn     chan struct{} // closed when the write slot is handed to this group's leader
+	turn     chan struct{} // closed when the write slot is handed to this group's waiting leader
 	done     chan struct{} // closed when err holds the result of the group's write
 	err      error
 }
@@ -81,7 +90,8 @@ type committer struct {
 
 	mu      sync.Mutex
 	writing bool     // the write slot is taken
-	waiting []*group // groups waiting for the slot, oldest first; the last one takes joiners while not full
+	open    *group   // the group that takes joiners (nil: none)
+	waiting []*group // groups whose leader waits for the slot, oldest first
 }
 
 func newCommitter(next consumer.Metrics, maxRequests int) *committer {
@@ -101,14 +111,7 @@ func (*committer) Capabilities() consumer.Capabilities {
 // (a leader that stopped would strand its group).
 func (c *committer) ConsumeMetrics(_ context.Context, md pmetric.Metrics) error {
 	c.mu.Lock()
-	if !c.writing {
-		// Invariant: no group waits while the slot is free.
-		c.writing = true
-		c.mu.Unlock()
-		return c.write(&group{md: md, requests: 1, done: make(chan struct{})})
-	}
-	if n := len(c.waiting); n > 0 && c.waiting[n-1].requests < c.maxRequests {
-		g := c.waiting[n-1]
+	if g := c.open; g != nil && g.requests < c.maxRequests {
 		md.ResourceMetrics().MoveAndAppendTo(g.md.ResourceMetrics())
 		g.requests++
 		c.mu.Unlock()
@@ -116,9 +119,21 @@ func (c *committer) ConsumeMetrics(_ context.Context, md pmetric.Metrics) error 
 		return g.err
 	}
 	g := &group{md: md, requests: 1, turn: make(chan struct{}), done: make(chan struct{})}
-	c.waiting = append(c.waiting, g)
+	c.open = g
+	if c.writing {
+		c.waiting = append(c.waiting, g)
+		c.mu.Unlock()
+		<-g.turn // the previous writer handed the slot over
+	} else {
+		c.writing = true
+		c.mu.Unlock()
+	}
+	runtime.Gosched()
+	c.mu.Lock()
+	if c.open == g {
+		c.open = nil
+	}
 	c.mu.Unlock()
-	<-g.turn // g was closed (taken out of waiting) by the writer that handed the slot over
 	return c.write(g)
 }
 
@@ -140,8 +155,7 @@ func (c *committer) write(g *group) (err error) {
 	return g.err
 }
 
-// handOff gives the write slot to the oldest waiting group's leader (closing that group to
-// joiners), or frees it.
+// handOff gives the write slot to the oldest waiting group's leader, or frees it.
 func (c *committer) handOff() {
 	c.mu.Lock()
 	if len(c.waiting) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -302,6 +303,32 @@ func TestFreeRunningLoad(t *testing.T) {
 		t.Fatal("two writes overlapped")
 	}
 	t.Logf("%d requests in %d calls", workers*each, len(next.calls))
+}
+
+// On one processor (the benchmark's GOMAXPROCS=1) a write that does not block gives the other
+// requests no chance to reach the processor while it runs: the leader's yield is what lets
+// requests already running join its group.
+func TestRunnableRequestsJoinOnOneProcessor(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	next := &gate{}
+	c := newCommitter(next, 64)
+	const n = 16
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			if err := c.ConsumeMetrics(context.Background(), request(i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	await(t, &wg)
+	if len(next.calls) > n/4 {
+		t.Fatalf("%d requests in %d calls %v: runnable requests did not join", n, len(next.calls), next.calls)
+	}
+	t.Logf("%d requests in %d calls", n, len(next.calls))
 }
 
 type consumerFunc func(context.Context, pmetric.Metrics) error
