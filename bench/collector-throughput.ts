@@ -61,7 +61,7 @@ const STAGES: readonly [string, string][] = [
   ['redaction', 'redactionprocessor'],
   ['transform (all transform processors)', 'transformprocessor'],
   ['filter/schema', 'filterprocessor'],
-  ['isolate + sequence', 'isolateprocessor|sequenceprocessor'],
+  ['isolate + sequence + groupcommit', 'isolateprocessor|sequenceprocessor|groupcommitprocessor'],
   ['disk queue write (persistent queue, bbolt)', 'persistentQueue.*Offer|QueueBatch.*Send'],
 ];
 const OTHER: readonly [string, string][] = [
