@@ -76,15 +76,15 @@ describe.skipIf(!bins.ok)('each privacy gate on its own (real collector, queue f
     }, 300_000);
   }
 
-  // The receiver's `include_metadata: false` is a gate of its own: without `isolate` (which
-  // empties the context handed to the queue) request headers still never reach the queue file.
-  // With `include_metadata: true` they do: the check has teeth.
-  it('include_metadata false alone keeps request headers out of the queue (isolate removed)', async () => {
+  // The receiver's `include_metadata: false` is a gate of its own: without `isolate` and
+  // `groupcommit` (which hand data to the queue under an empty context) request headers still
+  // never reach the queue file. With `include_metadata: true` they do: the check has teeth.
+  it('include_metadata false alone keeps request headers out of the queue (isolate and groupcommit removed)', async () => {
     if (!bins.ok) throw new Error('no binaries');
     const headers = { 'x-forwarded-for': '203.0.113.77', 'user-agent': 'marker-agent-71c3', 'x-client-marker': 'marker-hdr-4e8a' };
     const queuedWith = async (includeMetadata: boolean): Promise<string> => {
       const config = structuredClone(shipped);
-      for (const pipeline of Object.values(config.service.pipelines)) pipeline.processors = (pipeline.processors ?? []).filter((x) => x !== 'isolate');
+      for (const pipeline of Object.values(config.service.pipelines)) pipeline.processors = (pipeline.processors ?? []).filter((x) => x !== 'isolate' && x !== 'groupcommit');
       config.receivers.otlp.protocols.http['include_metadata'] = includeMetadata;
       const file = join(dir, `include-metadata-${includeMetadata}.yaml`);
       await writeFile(file, renderConfig(config));
