@@ -179,7 +179,7 @@ export async function fastLoad(o: FastLoadOptions, keepIds = false): Promise<Fas
       // Like the SDK: 429, 5xx and failed connections are retried (the collector refuses with
       // 503 beyond its in-flight limit), here for up to 2 minutes per heartbeat; other answers
       // are final.
-      let status = 0;
+      let status: number;
       const wire = deflateSync(body, { level: 9 });
       const giveUp = performance.now() + 120_000;
       for (let attempt = 0; ; attempt++) {

@@ -248,7 +248,13 @@ async function startOnce(binary: string, options: CortexOptions): Promise<Cortex
   const query = async (promql: string, time?: number, t = tenant): Promise<Sample[]> => {
     const body = new URLSearchParams({ query: promql });
     if (time !== undefined) body.set('time', String(time));
-    const res = await fetch(`${promUrl}/api/v1/query`, { method: 'POST', body, headers: { 'X-Scope-OrgID': t }, signal: AbortSignal.timeout(120_000) });
+    const post = () => fetch(`${promUrl}/api/v1/query`, { method: 'POST', body, headers: { 'X-Scope-OrgID': t }, signal: AbortSignal.timeout(120_000) });
+    // A kept-alive connection the query-frontend closed at the same moment fails before any
+    // byte is read: that one is sent again on a new connection.
+    const res = await post().catch((error: unknown) => {
+      if ((error as { cause?: { code?: string } }).cause?.code === 'UND_ERR_SOCKET') return post();
+      throw error;
+    });
     const text = await res.text();
     let json: { status?: string; data?: { resultType: string; result: unknown }; error?: string };
     try {
