@@ -68,23 +68,34 @@ export function installIdFor(seed: number, index: number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The SDK's own uncompressed heartbeat body (its `preview()`) for `plan` on `day` with `installId`. */
-export async function sdkBody(o: Pick<FastLoadOptions, 'app' | 'endpoint' | 'token'>, plan: InstallPlan, day: number, installId: string): Promise<Buffer> {
+type Values = { quantities: Record<string, number>; flags: Readonly<Record<string, boolean>> };
+
+/** A forced-on SDK handle of `o.app` on `version` and `host` whose `collect()` returns `values()`. */
+function sdkHandle(o: Pick<FastLoadOptions, 'app' | 'endpoint' | 'token'>, version: string, host: InstallPlan['host'], installId: string, values: () => Values): Headcount {
   const vars = variableNames(envPrefixFor(o.app.product));
-  const handle = createHeadcount({
+  return createHeadcount({
     product: o.app.product,
     catalog: o.app.catalog,
-    version: versionOn(plan, day),
+    version,
     env: { [vars.token]: o.token, [vars.endpoint]: o.endpoint, [vars.force]: '1' },
     store: new MemoryStateStore({ installId, idCreatedAt: Date.now() }),
-    simulatedHost: plan.host,
-    collect: () => ({ quantities: quantitiesOn(plan, day), flags: plan.flags }),
+    simulatedHost: host,
+    collect: values,
     log: () => undefined,
   });
+}
+
+/** The heartbeat body of the handle's `preview()` (what `sendNow()` sends). */
+async function heartbeatBody(handle: Headcount): Promise<Buffer> {
   const preview = await handle.preview();
   const metrics = preview.requests.find((r) => r.signal === 'metrics');
   if (metrics === undefined) throw new Error(`no heartbeat in the SDK preview (${preview.reason})`);
   return Buffer.from(metrics.body);
+}
+
+/** The SDK's own uncompressed heartbeat body (its `preview()`) for `plan` on `day` with `installId`. */
+export async function sdkBody(o: Pick<FastLoadOptions, 'app' | 'endpoint' | 'token'>, plan: InstallPlan, day: number, installId: string): Promise<Buffer> {
+  return heartbeatBody(sdkHandle(o, versionOn(plan, day), plan.host, installId, () => ({ quantities: quantitiesOn(plan, day), flags: plan.flags })));
 }
 
 export interface Template {
@@ -103,33 +114,19 @@ export async function template(o: Pick<FastLoadOptions, 'app' | 'endpoint' | 'to
  * `collect()` returns the values of the install being rendered.
  */
 export function templateRenderer(o: Pick<FastLoadOptions, 'app' | 'endpoint' | 'token'>): (plan: InstallPlan, day: number) => Promise<Template> {
-  const vars = variableNames(envPrefixFor(o.app.product));
-  const handles = new Map<string, { handle: Headcount; values: { quantities: Record<string, number>; flags: Readonly<Record<string, boolean>> } }>();
+  const handles = new Map<string, { handle: Headcount; values: Values }>();
   return async (plan, day) => {
     const version = versionOn(plan, day);
     const k = JSON.stringify([version, plan.host]);
     let h = handles.get(k);
     if (h === undefined) {
-      const values = { quantities: {} as Record<string, number>, flags: {} as Readonly<Record<string, boolean>> };
-      const handle = createHeadcount({
-        product: o.app.product,
-        catalog: o.app.catalog,
-        version,
-        env: { [vars.token]: o.token, [vars.endpoint]: o.endpoint, [vars.force]: '1' },
-        store: new MemoryStateStore({ installId: PLACEHOLDER, idCreatedAt: Date.now() }),
-        simulatedHost: plan.host,
-        collect: () => ({ quantities: values.quantities, flags: values.flags }),
-        log: () => undefined,
-      });
-      h = { handle, values };
+      const values: Values = { quantities: {}, flags: {} };
+      h = { handle: sdkHandle(o, version, plan.host, PLACEHOLDER, () => ({ quantities: values.quantities, flags: values.flags })), values };
       handles.set(k, h);
     }
     h.values.quantities = quantitiesOn(plan, day);
     h.values.flags = plan.flags;
-    const preview = await h.handle.preview();
-    const metrics = preview.requests.find((r) => r.signal === 'metrics');
-    if (metrics === undefined) throw new Error(`no heartbeat in the SDK preview (${preview.reason})`);
-    return located(Buffer.from(metrics.body));
+    return located(await heartbeatBody(h.handle));
   };
 }
 

@@ -7,9 +7,9 @@
  *   demo collector (history by time shift) with otelcol.cortex.yaml: the collector exports to
  *   the distributor only (the demo stack's Prometheus stays empty and idle);
  * - `--fast`: the fast OTLP load generator (bench/otlp-load.ts, SDK-identical bodies, one
- *   install per request, each install with its own stable id) through the real collector with
- *   otelcol.cortex.yaml, day by day, oldest first: for each day the collector is restarted with
- *   the demo overlay's time shift (what `startDemoStack().atDaysAgo` does).
+ *   install per request, each install with its own stable id) through the demo collector with
+ *   otelcol.cortex.yaml, day by day, oldest first (`atDaysAgo` before
+ *   each day).
  * Then: the recording rules loaded into the ruler for the tenant (the generated rules file; the
  * carried-state rules, when src/queries.ts has them, started from their raw definitions first),
  * with the group interval `--rule-interval` (default 1m, so the bench sees evaluations), and
@@ -29,11 +29,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectorBinaries } from '../scripts/stack/binaries.ts';
 import { cortexBinary, cortexOverlay, rssKiB, startCortex, type CortexCluster } from '../scripts/stack/cortex.ts';
-import { demoOverlay, shiftNs, startDemoStack } from '../scripts/stack/demo-stack.ts';
-import { startCollector, stopAll, type Collector } from '../scripts/stack/processes.ts';
+import { startDemoStack } from '../scripts/stack/demo-stack.ts';
 import type { Catalog } from '../src/catalog.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
-import { collectorAllowListEnv } from '../src/otlp/allowlist.ts';
 import * as queries from '../src/queries.ts';
 import { allQueries, HEALTH, RECORDED, RULE_INTERVAL, rulesFile, renderQuery } from '../src/queries.ts';
 import { planFleet } from '../src/simulate/fleet.ts';
@@ -74,7 +72,6 @@ log('Building or finding Cortex, starting the cluster…');
 const cluster: CortexCluster = await startCortex(await cortexBinary(), { tenant: TENANT, oooWindow: `${days + 2}d`, syncInterval: '30s' });
 const rss = async () => Object.fromEntries(await Promise.all([...cluster.processes.keys()].map(async (n) => [n, await rssKiB(cluster.pid(n))] as const)));
 const workDir = await mkdtemp(join(tmpdir(), 'headcount-scale-cortex-'));
-let collector: Collector | undefined;
 let stopDemo: (() => Promise<void>) | undefined;
 try {
   await sleep(5_000);
@@ -84,33 +81,21 @@ try {
   const t0 = Date.now();
   let heartbeats: number;
   let sendSeconds: number;
+  const stack = await startDemoStack({ product: app.product, catalog: app.catalog, historyDays: days, collectorOverlays: [cortexOverlay], collectorEnv: env });
+  stopDemo = () => stack.stop();
   if (args.fast) {
     heartbeats = 0;
     sendSeconds = 0;
     for (let day = 0; day < days; day++) {
-      const shift = { HEADCOUNT_DEMO_TIME_SHIFT_NS: shiftNs(days - 1 - day) };
-      if (collector === undefined) {
-        collector = await startCollector(bins.collector, {
-          prometheusUrl: 'http://127.0.0.1:9',
-          tokens: ['bench-token-0123456789'],
-          overlays: [demoOverlay, cortexOverlay],
-          env: { ...env, ...shift, HEADCOUNT_BATCH_TIMEOUT: '1s', ...collectorAllowListEnv([app.product], app.catalog) },
-        });
-      } else {
-        // The disk queue keeps what was accepted under the previous shift (already stamped).
-        await collector.stop();
-        collector.setEnv(shift);
-        await collector.start();
-      }
-      const r = await fastLoad({ app, plan, day, endpoint: collector.url, token: 'bench-token-0123456789', idFor: (i) => installIdFor(seed, i), concurrency, progress: log });
+      // The disk queue keeps what was accepted under the previous shift (already stamped).
+      await stack.atDaysAgo(days - 1 - day);
+      const r = await fastLoad({ app, plan, day, endpoint: stack.collector.url, token: stack.token, idFor: (i) => installIdFor(seed, i), concurrency, progress: log });
       if (r.failed > 0) throw new Error(`day ${day}: ${r.failed} heartbeats were not answered 200`);
       heartbeats += r.ok;
       sendSeconds += r.seconds;
       log(`  day ${day + 1}/${days}: ${r.ok} heartbeats (${r.templates} distinct SDK bodies) in ${r.seconds.toFixed(0)} s  [${((Date.now() - t0) / 1000).toFixed(0)} s]`);
     }
   } else {
-    const stack = await startDemoStack({ product: app.product, catalog: app.catalog, historyDays: days, collectorOverlays: [cortexOverlay], collectorEnv: env });
-    stopDemo = () => stack.stop();
     const result = await simulate({
       app,
       plan,
@@ -204,7 +189,6 @@ try {
   for (const x of timings.filter((y) => y.error !== undefined)) out.push(`  FAILED ${x.id}: ${x.error}`);
   process.stdout.write(`${out.join('\n')}\n`);
 } finally {
-  await stopAll(collector);
   await stopDemo?.();
   await cluster.stop();
   await rm(workDir, { recursive: true, force: true });

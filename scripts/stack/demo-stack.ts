@@ -112,7 +112,7 @@ const run = promisify(execFile);
 
 /** The collector's demo time shift for data received now that belongs `daysAgo` days back. */
 /** HEADCOUNT_DEMO_TIME_SHIFT_NS for data received now to be stamped `daysAgo` days (and HISTORY_LAG_MS) ago. */
-export const shiftNs = (daysAgo: number): string => `${(BigInt(daysAgo) * BigInt(DAY_MS) + BigInt(HISTORY_LAG_MS)) * 1_000_000n}`;
+const shiftNs = (daysAgo: number): string => `${(BigInt(daysAgo) * BigInt(DAY_MS) + BigInt(HISTORY_LAG_MS)) * 1_000_000n}`;
 
 export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
   const bins = await requireBinaries();
