@@ -15,6 +15,7 @@ export default defineConfig({
       'test/host-safety.test.ts',
       'test/isolation.test.ts',
       'test/package.test.ts',
+      'test/scratch-app.test.ts',
       'test/demo.test.ts',
       'test/promises/summary-reporter.test.ts',
       // Collector, Prometheus, compose, dashboards; no mutated file.
