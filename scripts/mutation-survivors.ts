@@ -1,6 +1,6 @@
 /**
  * Prints the mutants no test killed, grouped by file, from a StrykerJS run in progress or done
- * (reports/mutation/live.jsonl, written by scripts/stryker-live-reporter.mjs).
+ * (reports/mutation/live.jsonl, written by scripts/stryker-live-reporter.ts).
  *
  *   npm run mutation:survivors              # every file
  *   npm run mutation:survivors -- src/store.ts

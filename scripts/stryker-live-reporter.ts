@@ -3,6 +3,7 @@
 // on while a long run goes on (`npm run mutation:survivors` prints them readably).
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import type { MutantResult } from '@stryker-mutator/api/core';
 import { declareValuePlugin, PluginKind } from '@stryker-mutator/api/plugin';
 
 const file = 'reports/mutation/live.jsonl';
@@ -13,7 +14,7 @@ export const strykerPlugins = [
       mkdirSync('reports/mutation', { recursive: true });
       writeFileSync(file, '');
     },
-    onMutantTested(r) {
+    onMutantTested(r: Readonly<MutantResult>) {
       if (r.status === 'Killed' || r.status === 'CompileError' || r.status === 'Ignored') return;
       const line = {
         file: relative(process.cwd(), r.fileName),
