@@ -79,36 +79,44 @@ describe.skipIf(!bins.ok)('each privacy gate on its own (real collector, queue f
   // The receiver's `include_metadata: false` is a gate of its own: without `isolate` and
   // `groupcommit` (which hand data to the queue under an empty context) request headers still
   // never reach the queue file. With `include_metadata: true` they do: the check has teeth.
-  it('include_metadata false alone keeps request headers out of the queue (isolate and groupcommit removed)', async () => {
+  const headers = { 'x-forwarded-for': '203.0.113.77', 'user-agent': 'marker-agent-71c3', 'x-client-marker': 'marker-hdr-4e8a' };
+  const leaked = (text: string) => Object.values(headers).filter((v) => text.includes(v));
+  /** The queue file's text after one heartbeat with `headers`, isolate and groupcommit removed. */
+  const queuedWith = async (includeMetadata: boolean | 'shipped'): Promise<string> => {
     if (!bins.ok) throw new Error('no binaries');
-    const headers = { 'x-forwarded-for': '203.0.113.77', 'user-agent': 'marker-agent-71c3', 'x-client-marker': 'marker-hdr-4e8a' };
-    const queuedWith = async (includeMetadata: boolean): Promise<string> => {
-      const config = structuredClone(shipped);
-      for (const pipeline of Object.values(config.service.pipelines)) pipeline.processors = (pipeline.processors ?? []).filter((x) => x !== 'isolate' && x !== 'groupcommit');
-      config.receivers.otlp.protocols.http['include_metadata'] = includeMetadata;
-      const file = join(dir, `include-metadata-${includeMetadata}.yaml`);
-      await writeFile(file, renderConfig(config));
-      const col = await startCollector(bins.collector, { prometheusUrl: `http://127.0.0.1:${deadPort}`, tokens: [TOKEN], allowLists: lists, config: file });
-      try {
-        const id = newInstallId();
-        const body = heartbeatJson({ resource: sdkResource(id), points: [{ 'quantity.servers': '10-99' }] });
-        expect((await postOtlp(col.url, '/v1/metrics', body, { token: TOKEN, headers })).status).toBe(200);
-        // The pseudonym in the queue file: the request was written there.
-        return await vi.waitFor(
-          async () => {
-            const text = await queueText(col.storageDir);
-            expect(text).toContain(col.pseudonym(id));
-            return text;
-          },
-          { timeout: 60_000, interval: 100 },
-        );
-      } finally {
-        await stopAll(col);
-      }
-    };
-    const leaked = (text: string) => Object.values(headers).filter((v) => text.includes(v));
+    const config = structuredClone(shipped);
+    for (const pipeline of Object.values(config.service.pipelines)) pipeline.processors = (pipeline.processors ?? []).filter((x) => x !== 'isolate' && x !== 'groupcommit');
+    if (includeMetadata !== 'shipped') config.receivers.otlp.protocols.http['include_metadata'] = includeMetadata;
+    const file = join(dir, `include-metadata-${includeMetadata}.yaml`);
+    await writeFile(file, renderConfig(config));
+    const col = await startCollector(bins.collector, { prometheusUrl: `http://127.0.0.1:${deadPort}`, tokens: [TOKEN], allowLists: lists, config: file });
+    try {
+      const id = newInstallId();
+      const body = heartbeatJson({ resource: sdkResource(id), points: [{ 'quantity.servers': '10-99' }] });
+      expect((await postOtlp(col.url, '/v1/metrics', body, { token: TOKEN, headers })).status).toBe(200);
+      // The pseudonym in the queue file: the request was written there.
+      return await vi.waitFor(
+        async () => {
+          const text = await queueText(col.storageDir);
+          expect(text).toContain(col.pseudonym(id));
+          return text;
+        },
+        { timeout: 60_000, interval: 100 },
+      );
+    } finally {
+      await stopAll(col);
+    }
+  };
+
+  it('include_metadata false alone keeps request headers out of the queue (isolate and groupcommit removed)', async () => {
     expect(leaked(await queuedWith(true))).toEqual(Object.values(headers));
     expect(leaked(await queuedWith(false))).toEqual([]);
+  }, 300_000);
+
+  // While isolate and groupcommit run, `include_metadata: true` in the shipped file changes
+  // nothing the other tests can see (mutation-equivalents.yaml): this reads the shipped value.
+  it('the shipped receiver keeps include_metadata off: without isolate and groupcommit, request headers still stay out of the queue', async () => {
+    expect(leaked(await queuedWith('shipped'))).toEqual([]);
   }, 300_000);
 });
 
