@@ -4,7 +4,7 @@
  * day is not sent again, that counts saved by another run are taken over once, and the UTC
  * midnight roll-over timer.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHeadcount, MemoryStateStore, type Headcount } from '../../src/index.ts';
@@ -105,9 +105,9 @@ describe('pending days', () => {
   it(`counts saved by a previous run are taken over, trimmed to ${PENDING_MAX_DAYS} days`, async () => {
     const clock = DAY0 + 3_600_000;
     const stateDir = tempDir();
-    const saved = new Map<number, Map<string, number>>();
-    for (let d = 0; d <= PENDING_MAX_DAYS; d++) saved.set(DAY0 - d * DAY_MS, new Map([['export_csv', 2]]));
-    await savePendingFeatures(stateDir, saved, clock);
+    // One day more than is kept, all within the loader's age limit (a file another version wrote).
+    const saved = Array.from({ length: PENDING_MAX_DAYS + 1 }, (_, d) => [DAY0 - d * DAY_MS, { export_csv: 2 }]);
+    writeFileSync(join(stateDir, 'pending-features.json'), JSON.stringify(saved));
     const h = track(createHeadcount(onOptions(server.url, { store: new MemoryStateStore(), now: () => clock, stateDir })));
     expect((await h.sendNow()).sent).toBe(true);
     const sent = rows(decodeLogs(server.requests[1]!.body).items);
@@ -154,5 +154,29 @@ describe('the UTC midnight roll-over', () => {
       [iso(DAY0), 'export_csv', '1-9'],
       [iso(DAY0 + DAY_MS), 'export_csv', '1-9'],
     ]);
+  });
+
+  it('wakes once around midnight, not in a loop before it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: DAY0 + 23 * 3_600_000 });
+    let calls = 0;
+    const h = track(
+      createHeadcount(
+        onOptions(server.url, {
+          store: new MemoryStateStore(),
+          now: () => (calls++, Date.now()),
+          schedule: { firstDelayMs: [10 * DAY_MS, 10 * DAY_MS], jitterMs: 0 },
+        }),
+      ),
+    );
+    h.start();
+    await h.status();
+    h.feature('export_csv');
+    vi.advanceTimersByTime(3_600_000 - 2_000);
+    const before = calls;
+    // Through the last 2 s before midnight and the first 2 s after it: one roll-over.
+    vi.advanceTimersByTime(4_000);
+    expect(calls - before).toBeGreaterThan(0);
+    expect(calls - before).toBeLessThan(10);
+    expect(await previewRows(h)).toEqual([[iso(DAY0), 'export_csv', '1-9']]);
   });
 });

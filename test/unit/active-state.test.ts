@@ -100,6 +100,23 @@ describe('which store status() names', () => {
 });
 
 describe('stored times ahead of this clock', () => {
+  const ID_NOTE = 'the install id was created in the future (a clock was wrong); a new id is used from the next send';
+  it(`an id created up to ${MAX_CLOCK_SKEW_MS} ms ahead is kept; one ms more and a new id is used, with a note`, async () => {
+    const atLimit: InstallState = { installId: newInstallId(), idCreatedAt: NOW + MAX_CLOCK_SKEW_MS };
+    const a = headcount({ store: new MemoryStateStore(atLimit) });
+    expect((await a.h.status()).notes).toEqual([]);
+    expect((await a.h.sendNow()).sent).toBe(true);
+    expect((await a.h.status()).installId).toBe(atLimit.installId);
+    expect(a.lines).not.toContain(ID_NOTE);
+
+    const past: InstallState = { installId: newInstallId(), idCreatedAt: NOW + MAX_CLOCK_SKEW_MS + 1 };
+    const b = headcount({ store: new MemoryStateStore(past) });
+    expect((await b.h.status()).notes).toEqual([ID_NOTE]);
+    expect(b.lines.filter((l) => l === ID_NOTE)).toHaveLength(1);
+    expect((await b.h.sendNow()).sent).toBe(true);
+    expect((await b.h.status()).installId).not.toBe(past.installId);
+  });
+
   const state = (lastSentAt: number): InstallState => ({ installId: newInstallId(), idCreatedAt: NOW - DAY_MS, lastSentAt });
   const NOTE = 'the stored last-send time is in the future (a clock was wrong); it is ignored';
 
@@ -118,5 +135,31 @@ describe('stored times ahead of this clock', () => {
     expect(status.notes).toEqual([NOTE]);
     expect(lines.filter((l) => l === NOTE)).toHaveLength(1);
     expect(status.nextSendAt).toBeUndefined();
+  });
+});
+
+describe('the interval and the id rotation, at their edges', () => {
+  it('a scheduled heartbeat goes out when exactly one interval has passed since the last send', async () => {
+    const state: InstallState = { installId: newInstallId(), idCreatedAt: NOW - DAY_MS, lastSentAt: NOW - DAY_MS };
+    const { h } = headcount({ store: new MemoryStateStore(state), schedule: { firstDelayMs: [0, 0], jitterMs: 0 } });
+    h.start();
+    await server.waitFor(1);
+    expect(server.requests[0]!.path).toBe('/v1/metrics');
+  });
+
+  it(`an id exactly rotateIdAfterDays old is replaced; one ms younger it is kept`, async () => {
+    const old: InstallState = { installId: newInstallId(), idCreatedAt: NOW - 30 * DAY_MS };
+    const a = headcount({ store: new MemoryStateStore(old) });
+    expect((await a.h.sendNow()).sent).toBe(true);
+    const rotated = await a.h.status();
+    expect(rotated.installId).not.toBe(old.installId);
+    expect(rotated.idCreatedAt).toBe(NOW);
+
+    const young: InstallState = { installId: newInstallId(), idCreatedAt: NOW - 30 * DAY_MS + 1 };
+    const b = headcount({ store: new MemoryStateStore(young) });
+    expect((await b.h.sendNow()).sent).toBe(true);
+    const kept = await b.h.status();
+    expect(kept.installId).toBe(young.installId);
+    expect(kept.idCreatedAt).toBe(young.idCreatedAt);
   });
 });
