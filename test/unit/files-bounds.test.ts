@@ -59,7 +59,7 @@ describe('readSmallFileSync', () => {
       const stat = fstatSync(fd);
       appendFileSync(file, 'ijkl'); // a writer appends after the size was taken
       return stat;
-    }) as typeof f.fstatSync);
+    }));
     let error: unknown;
     try {
       readSmallFileSync(file, 8);
