@@ -43,4 +43,36 @@ describe('defineCatalog refusals', () => {
     expect(error).toBeInstanceOf(CatalogError);
     expect((error as Error).message).toBe('catalog.quantities.disk: unit must be a string');
   });
+
+  it.each([null, 'servers', 5])('a section that is not an object (%j) is refused naming the section', (raw) => {
+    const error = thrown(() => defineCatalog({ flags: raw } as never));
+    expect(error).toBeInstanceOf(CatalogError);
+    expect((error as Error).message).toBe('catalog.flags: expected an object of name → { purpose }');
+  });
+
+  it('a bad name is shown cut to 80 characters', () => {
+    const name = 'X'.repeat(200);
+    const error = thrown(() => defineCatalog({ features: { [name]: { purpose } } }));
+    expect((error as Error).message).toBe(
+      `catalog.features: name ${JSON.stringify('X'.repeat(80))} must match ^[a-z][a-z0-9_]{0,62}$ (lowercase letters, digits, _; starts with a letter)`,
+    );
+  });
+
+  it('a feature may share its name with a flag or a quantity; a flag may not share one with a quantity', () => {
+    const c = defineCatalog({ quantities: { exports: { purpose } }, flags: { sso: { purpose } }, features: { sso: { purpose }, exports: { purpose } } });
+    expect([...c.features.keys()]).toEqual(['sso', 'exports']);
+    expect([...c.flags.keys()]).toEqual(['sso']);
+    expect(() => defineCatalog({ quantities: { sso: { purpose } }, flags: { sso: { purpose } } })).toThrow(
+      new CatalogError('catalog.flags.sso: already declared in catalog.quantities'),
+    );
+  });
+
+  it('a purpose needs at least 8 characters besides surrounding blanks', () => {
+    expect(defineCatalog({ flags: { sso: { purpose: 'Why SSO?' } } }).flags.get('sso')).toEqual({ purpose: 'Why SSO?' });
+    for (const short of ['Why SSO', '   Why SSO    ', '\n\t  short   \n']) {
+      expect(() => defineCatalog({ flags: { sso: { purpose: short } } }), JSON.stringify(short)).toThrow(
+        new CatalogError('catalog.flags.sso: needs a purpose sentence (why the maintainers need it)'),
+      );
+    }
+  });
 });

@@ -72,6 +72,23 @@ describe('parseCollectorEnv', () => {
     );
   });
 
+  it('a variable name with no `=` is a bad line, however close to a variable it is', () => {
+    for (const line of ['HEADCOUNT_PRODUCTSX', "HEADCOUNT_PRODUCTS'[\"acme\"]'"]) {
+      expect(() => parseCollectorEnv(file(line, KEYS, FEATURES)), line).toThrow(
+        new Error(`collector env line 1: expected one of HEADCOUNT_PRODUCTS, HEADCOUNT_HEARTBEAT_KEYS, HEADCOUNT_FEATURE_NAMES=<JSON list>, got ${JSON.stringify(line)}`),
+      );
+    }
+    expect(() => parseCollectorEnv(file(KEYS, "='x'"))).toThrow(/^collector env line 2: expected one of/);
+  });
+
+  it('the whole value must be single-quoted (nothing before the opening quote, nothing after the closing one)', () => {
+    for (const value of [`x'["acme"]'`, `'["acme"]'x`, `'["acme"]`, `["acme"]'`]) {
+      expect(() => parseCollectorEnv(file(`HEADCOUNT_PRODUCTS=${value}`, KEYS, FEATURES)), value).toThrow(
+        new Error(`collector env: HEADCOUNT_PRODUCTS must be a single-quoted JSON list, got ${JSON.stringify(value)}`),
+      );
+    }
+  });
+
   it('a variable set twice', () => {
     expect(() => parseCollectorEnv(file(PRODUCTS, KEYS, PRODUCTS, FEATURES))).toThrow(new Error('collector env: HEADCOUNT_PRODUCTS is set twice'));
   });
