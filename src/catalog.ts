@@ -63,7 +63,9 @@ export function defineCatalog(spec: CatalogSpec): Catalog {
         );
       }
       const other = seen.get(name);
-      if (other !== undefined && (kind === 'features') === (other === 'features')) {
+      // A feature may share a name with a quantity or a flag (they leave under different keys);
+      // quantities and flags may not. Features are checked last, so `other` is never 'features'.
+      if (other !== undefined && kind !== 'features') {
         throw new CatalogError(`catalog.${kind}.${name}: already declared in catalog.${other}`);
       }
       seen.set(name, kind);

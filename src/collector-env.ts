@@ -58,7 +58,9 @@ export function parseCollectorEnv(text: string): { readonly env: Record<Collecto
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const eq = line.indexOf('=');
-    const name = eq < 0 ? line : line.slice(0, eq);
+    // Meaningless when there is no `=` (eq < 0): the check below throws before it is used.
+    const name = line.slice(0, eq);
+    // Stryker disable next-line EqualityOperator: equivalent, `eq <= 0` only adds eq === 0, where name is '' and is no variable either
     if (eq < 0 || !(name in COLLECTOR_LIST_VARIABLES)) throw new Error(`collector env line ${index + 1}: expected one of ${Object.keys(COLLECTOR_LIST_VARIABLES).join(', ')}=<JSON list>, got ${JSON.stringify(line.slice(0, 80))}`);
     if (seen.has(name)) throw new Error(`collector env: ${name} is set twice`);
     const value = line.slice(eq + 1);
