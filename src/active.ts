@@ -494,6 +494,7 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
       // Stryker disable next-line StringLiteral: equivalent, the active part exists only while enabled, and enabled settings always carry the token
       const result: SendResult = await post({ url, token: settings.token ?? '', body, userAgent: userAgent(), ref, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, wire);
       lastHttp = result.status;
+      // Stryker disable next-line ConditionalExpression: equivalent (the "true" variant of the `!== undefined` test), transport.ts puts retryAfterMs on a result only when it is a number
       const retryAfterMs = 'retryAfterMs' in result && result.retryAfterMs !== undefined ? Math.min(result.retryAfterMs, 366 * DAY_MS) : undefined;
       const entry: LedgerEntry = {
         time: new Date(o.now()).toISOString(),

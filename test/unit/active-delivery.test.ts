@@ -3,7 +3,7 @@
  * answer does to the heartbeat's result, the ledger, the logs, the pending feature counts and
  * the shutdown flush (one attempt, never a wait), and the words status() and sendNow() give.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHeadcount, MemoryStateStore, type Headcount } from '../../src/index.ts';
@@ -86,6 +86,8 @@ describe('answers to a heartbeat', () => {
     expect((await h.sendNow()).reason).toMatch(/ metrics: rate-limited \(HTTP 429\)$/);
     const [entry] = await readLedger(stateDir);
     expect(Object.keys(entry!).sort()).toEqual(['bytes', 'sha256', 'signal', 'status', 'time']);
+    // The file itself, as an operator reads it, has no Retry-After field either.
+    expect(readFileSync(join(stateDir, 'ledger.jsonl'), 'utf8')).not.toContain('retryAfterMs');
   });
 
   it('a dropped attribute is counted on the metrics ledger entry', async () => {
@@ -109,6 +111,16 @@ describe('answers to a heartbeat', () => {
     const outcome = await h.sendNow();
     expect(outcome.reason).toMatch(/ metrics: rate-limited \(HTTP 429\)$/);
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('5xx on the last attempt: exhausted at once, without one more backoff wait', async () => {
+    server.fallback = { status: 503 };
+    const { h, stateDir } = headcount({ random: () => 0.99, schedule: { firstDelayMs: [0, 0], maxAttempts: 1, baseBackoffMs: 60_000, maxBackoffMs: 60_000 } });
+    // A backoff here would be ~59 s, past the test's timeout.
+    expect((await h.sendNow()).reason).toMatch(/ metrics: exhausted \(HTTP 503\)$/);
+    expect(server.requests).toHaveLength(1);
+    // No Retry-After came: the ledger file has no Retry-After field.
+    expect(readFileSync(join(stateDir, 'ledger.jsonl'), 'utf8')).not.toContain('retryAfterMs');
   });
 
   it('503 with a Retry-After within maxRetryAfterMs: the retry waits that long', async () => {

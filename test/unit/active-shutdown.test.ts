@@ -70,6 +70,16 @@ describe('the shutdown flush', () => {
     expect(existsSync(join(stateDir, 'pending-features.json'))).toBe(false);
   });
 
+  it('rejected (400): the counts are dropped, not kept on disk', async () => {
+    server.fallback = { status: 400 };
+    const { h, stateDir } = headcount({ store: withId() });
+    await h.status();
+    h.feature('export_csv');
+    await h.shutdown({ timeoutMs: 5_000 });
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/logs']);
+    expect(existsSync(join(stateDir, 'pending-features.json'))).toBe(false);
+  });
+
   it('a flush that cannot start (the state never loads) is cut off at the deadline; the counts stay on disk', async () => {
     const store: StateStore = { read: () => new Promise(() => undefined), compareAndSet: () => Promise.resolve(true), clear: () => Promise.resolve() };
     const { h, stateDir } = headcount({ store });

@@ -89,6 +89,18 @@ describe('as estimated for another process', () => {
     );
   });
 
+  it('the token was refused and no send is on record: after a restart, within a minute of starting', async () => {
+    server.script({ status: 401 });
+    const stateDir = tempDir();
+    // The sender keeps its id in memory; only the ledger (in the state dir) records the refusal.
+    expect((await headcount({ stateDir, store: new MemoryStateStore() }).sendNow()).sent).toBe(false);
+    const status = await headcount({ stateDir }).status();
+    expect(status.nextSendAt).toBeUndefined();
+    expect(status.nextSendNote).toBe(
+      'none while the product runs: the collector refused the token (HTTP 401); after a restart, within a minute of the product starting',
+    );
+  });
+
   it('a Retry-After ending exactly when the interval does: the interval, with its usual note', async () => {
     server.script({ status: 429, headers: { 'retry-after': String(DAY_MS / 1000) } });
     const stateDir = tempDir();
