@@ -53,6 +53,8 @@ describe('while this process runs the schedule', () => {
   it('the state cannot be read at start: the first heartbeat is scheduled all the same', async () => {
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
+    // A host's store may reject with anything, here a revoked proxy that throws on every look.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     const store: StateStore = { read: () => Promise.reject(proxy), compareAndSet: () => Promise.resolve(true), clear: () => Promise.resolve() };
     const h = headcount({ store, schedule: { firstDelayMs: [FAR, FAR] } });
     h.start();
