@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CONTENT_ENCODING, encodeBody, post } from '../../src/transport.ts';
 
@@ -76,6 +76,23 @@ describe('post: what goes out', () => {
     expect(await post({ ...base, url: srv.url }, wire)).toStrictEqual({ kind: 'success', status: 202 });
     expect(new Uint8Array(srv.seen[0]!.body)).toEqual(wire);
     expect(srv.seen[0]!.headers['content-length']).toBe('5');
+  });
+
+  it('the wire encoding is zlib at its highest level: what preview reports as the on-the-wire size', () => {
+    const otlp = new TextEncoder().encode('quantity.servers 10-99 flag.sso_enabled 1 '.repeat(20));
+    const wire = encodeBody(otlp);
+    expect(new Uint8Array(inflateSync(wire))).toEqual(otlp);
+    // The zlib header's FLEVEL bits say which level compressed it: 3 is the maximum.
+    expect(wire[1]! >> 6).toBe(3);
+    expect(wire).toEqual(deflateSync(otlp, { level: 9 }));
+  });
+
+  it('an https endpoint is reached over TLS (nobody listening here: refused, retryable)', async () => {
+    const srv = await serve((res) => res.writeHead(200).end());
+    await new Promise((resolve) => srv.server.close(resolve));
+    servers.length = 0;
+    const url = srv.url.replace('http:', 'https:');
+    expect(await post({ ...base, url })).toStrictEqual({ kind: 'retryable', status: 0, error: 'ECONNREFUSED' });
   });
 
   it('an endpoint that is not a URL is a failure, not retried, and nothing is sent', async () => {
