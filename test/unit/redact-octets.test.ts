@@ -15,4 +15,10 @@ describe('dotted IPv4: every part must fit a byte', () => {
   it('a decimal part over 255, or a hex part over two digits, is not an address: the value passes', () => {
     for (const value of ['256.1.1.1', '10.0.0.256', '1.2.3.999', '0x1ff.1.1.1']) expect(scrubReason(value), value).toBeUndefined();
   });
+
+  it('a four-digit part is a byte only as zero-padded octal: 0250 is, 0099 (not octal) is not', () => {
+    expect(scrubReason('10.0.0.0250')).toBe('ipv4');
+    expect(scrubReason('1.1.1.0099')).toBeUndefined();
+    expect(scrubReason('1.2.3.0089')).toBeUndefined();
+  });
 });

@@ -157,7 +157,7 @@ describe('post: what it leaves behind', () => {
     }
   });
 
-  it('a pending request keeps the host alive only with `ref: true` (its socket; the deadline timer never)', async () => {
+  it('a pending request keeps the host alive only with ref true, by its socket and never by the deadline timer', async () => {
     const srv = await serve(() => undefined);
     const count = (type: string) => process.getActiveResourcesInfo().filter((t) => t === type).length;
     const sockets0 = count('TCPSocketWrap');
