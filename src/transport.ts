@@ -56,7 +56,8 @@ export function encodeBody(body: Uint8Array): Buffer {
 
 /** Parses `Retry-After` (seconds or HTTP date) into milliseconds. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
+  if (value === undefined) return undefined;
+  // A blank value is neither seconds nor a date: Date.parse('') is NaN.
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const date = Date.parse(trimmed);
@@ -81,6 +82,7 @@ export function classify(status: number, retryAfter: string | undefined): SendRe
 export async function post(options: PostOptions, wire: Uint8Array = encodeBody(options.body)): Promise<SendResult> {
   const otel = await import('./otlp/stages/base.ts').catch(() => undefined);
   // Node's HTTP client (~5 ms to load the first time) in a turn of its own, before the request.
+  // Stryker disable all: equivalent, which client module is loaded ahead, and whether a loop turn passes first, changes timing only (postUntraced loads what it needs)
   const client = options.url.startsWith('https:') ? 'https' : 'http';
   if (!clientsLoaded.has(client)) {
     if (client === 'https') https();
@@ -88,19 +90,15 @@ export async function post(options: PostOptions, wire: Uint8Array = encodeBody(o
     clientsLoaded.add(client);
     await nextTurn();
   }
+  // Stryker restore all
   if (otel === undefined) return postUntraced(options, wire);
   return otel.context.with(otel.suppressTracing(otel.context.active()), () => postUntraced(options, wire));
 }
 
 function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResult> {
   return new Promise<SendResult>((resolve) => {
-    let settled = false;
-    let done = (result: SendResult) => {
-      if (!settled) {
-        settled = true;
-        resolve(result);
-      }
-    };
+    // The first result wins: a settled promise ignores later ones (an error after the answer).
+    let done: (result: SendResult) => void = resolve;
     let target: URL;
     try {
       target = new URL(options.url);
@@ -109,11 +107,13 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
       return;
     }
     // A private agent per request: no pooled sockets outlive it, nothing shared with the host.
+    // Stryker disable next-line ObjectLiteral: equivalent, keepAlive: false is the Agent default
     const agent = target.protocol === 'https:' ? new (https().Agent)({ keepAlive: false }) : new (http().Agent)({ keepAlive: false });
     const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
     const finish = done;
     done = (result: SendResult) => {
       clearTimeout(deadline);
+      // Stryker disable next-line CallExpression: equivalent, a keepAlive: false agent closes its one socket when the exchange ends (or req.destroy() did)
       agent.destroy();
       finish(result);
     };
@@ -153,10 +153,12 @@ function postUntraced(options: PostOptions, wire: Uint8Array): Promise<SendResul
       res.on('close', () => {
         const status = res.statusCode ?? 0;
         // Cut off mid-body (deadline, reset): the server's answer is unknown, so try again.
+        // Stryker disable EqualityOperator,BlockStatement,StringLiteral,ConditionalExpression: equivalent, defensive: a body cut off at or under 64 KiB emits 'error' on req (deadline) or res (reset) before 'close', and the first result wins
         if (!res.complete && received <= MAX_RESPONSE_BYTES) {
           done({ kind: 'retryable', status: 0, error: 'response cut off' });
           return;
         }
+        // Stryker restore all
         done(classify(status, res.headers['retry-after']));
       });
     });

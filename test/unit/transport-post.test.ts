@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CONTENT_ENCODING, encodeBody, post } from '../../src/transport.ts';
 
@@ -78,6 +78,23 @@ describe('post: what goes out', () => {
     expect(srv.seen[0]!.headers['content-length']).toBe('5');
   });
 
+  it('the wire encoding is zlib at its highest level: what preview reports as the on-the-wire size', () => {
+    const otlp = new TextEncoder().encode('quantity.servers 10-99 flag.sso_enabled 1 '.repeat(20));
+    const wire = encodeBody(otlp);
+    expect(new Uint8Array(inflateSync(wire))).toEqual(otlp);
+    // The zlib header's FLEVEL bits say which level compressed it: 3 is the maximum.
+    expect(wire[1]! >> 6).toBe(3);
+    expect(wire).toEqual(deflateSync(otlp, { level: 9 }));
+  });
+
+  it('an https endpoint is reached over TLS (nobody listening here: refused, retryable)', async () => {
+    const srv = await serve((res) => res.writeHead(200).end());
+    await new Promise((resolve) => srv.server.close(resolve));
+    servers.length = 0;
+    const url = srv.url.replace('http:', 'https:');
+    expect(await post({ ...base, url })).toStrictEqual({ kind: 'retryable', status: 0, error: 'ECONNREFUSED' });
+  });
+
   it('an endpoint that is not a URL is a failure, not retried, and nothing is sent', async () => {
     expect(await post({ ...base, url: 'not a url' })).toStrictEqual({ kind: 'failure', status: 0, error: 'invalid endpoint URL' });
   });
@@ -140,7 +157,7 @@ describe('post: what it leaves behind', () => {
     }
   });
 
-  it('a pending request keeps the host alive only with `ref: true` (its socket; the deadline timer never)', async () => {
+  it('a pending request keeps the host alive only with ref true, by its socket and never by the deadline timer', async () => {
     const srv = await serve(() => undefined);
     const count = (type: string) => process.getActiveResourcesInfo().filter((t) => t === type).length;
     const sockets0 = count('TCPSocketWrap');
