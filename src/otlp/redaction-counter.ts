@@ -13,14 +13,15 @@ export type Where = 'resource' | 'metric' | 'log';
  */
 const WIRE_KEY = /^(?:service|headcount|os|host|process|quantity|flag|feature)\.[a-z][a-z0-9_.]{0,62}$/;
 
-/** Counts of dropped attributes, `where:key:reason` → count. Values are never kept. */
+/** Counts of dropped attributes, `[where, key, reason]` (as JSON) → count. Values are never kept. */
 export class RedactionCounter {
   readonly #counts = new Map<string, number>();
   #total = 0;
 
   add(where: Where, key: string, reason: string): void {
     const safeKey = WIRE_KEY.test(key) || scrubReason(key) === undefined ? key : '<redacted key>';
-    const id = `${where}:${safeKey}:${reason}`;
+    // A tuple, not `where:key:reason`: a key may itself hold a colon (`deploy:tier`).
+    const id = JSON.stringify([where, safeKey, reason]);
     this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
     this.#total++;
   }
@@ -31,8 +32,7 @@ export class RedactionCounter {
 
   entries(): Array<{ where: string; key: string; reason: string; count: number }> {
     return [...this.#counts].map(([id, count]) => {
-      // Stryker disable next-line StringLiteral: equivalent, `${where}:${key}:${reason}` always splits into 3+ parts, so the defaults are never used
-      const [where = '', key = '', reason = ''] = id.split(':');
+      const [where, key, reason] = JSON.parse(id) as [string, string, string];
       return { where, key, reason, count };
     });
   }
