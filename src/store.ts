@@ -45,6 +45,7 @@ export function newInstallId(): string {
 export function parseState(value: unknown): InstallState | undefined {
   try {
     return parseStateUnsafe(value);
+    // Stryker disable next-line BlockStatement: equivalent, an empty catch falls out of the function, which returns undefined too
   } catch {
     // A product's store returned an object whose getters throw (or a revoked proxy).
     return undefined;
@@ -85,6 +86,7 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
     await writeFile(tmp, data, { mode: 0o600 });
     await rename(tmp, file);
   } catch (error) {
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: equivalent, without force rm still removes an existing temp file, and the ENOENT it adds for a missing one is caught
     await rm(tmp, { force: true }).catch(() => undefined);
     throw error;
   }
