@@ -12,10 +12,10 @@ function field(value: unknown, key: 'name' | 'code'): unknown {
   // Null and undefined throw, primitives have no such field; a getter may throw, a proxy may be revoked.
   try {
     return (value as Record<string, unknown>)[key];
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch falls out of the function, which returns undefined too
   } catch {
-    return undefined;
+    // No field.
   }
+  return undefined;
 }
 
 /** `TypeError` for a built-in error class name; anything else is `an error`. */

@@ -54,3 +54,30 @@ describe('MemoryStateStore.compareAndSet', () => {
     expect(await store.read()).toEqual(B);
   });
 });
+
+describe('state errors and comparison', () => {
+  it('errors are named', async () => {
+    const { LockTimeoutError } = await import('../../src/store.ts');
+    expect(new CorruptStateError('x').name).toBe('CorruptStateError');
+    expect(new LockTimeoutError('x').name).toBe('LockTimeoutError');
+  });
+
+  it('a state file that is not JSON: named in the message, the parse error kept as cause', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'state.json'), 'not json');
+    const error = (await new FileStateStore(dir).read().catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(CorruptStateError);
+    expect(error.message).toBe(`${join(dir, 'state.json')} is not valid JSON`);
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+  });
+
+  it('sameState compares every field', async () => {
+    const { sameState } = await import('../../src/store.ts');
+    expect(sameState(B, { ...B })).toBe(true);
+    expect(sameState(B, { ...B, installId: A.installId })).toBe(false);
+    expect(sameState(B, { ...B, idCreatedAt: 1 })).toBe(false);
+    expect(sameState(B, { ...B, lastSentAt: 1 })).toBe(false);
+    expect(sameState(A, undefined)).toBe(false);
+    expect(sameState(undefined, undefined)).toBe(true);
+  });
+});
