@@ -74,7 +74,7 @@ describe('endpointProblem words', () => {
 describe('endpoint details', () => {
   it('loopback addresses are exact 127.x.x.x literals', async () => {
     const { isLoopbackHost } = await import('../../src/config.ts');
-    for (const host of ['127.0.0.1', '127.0.0.50', '127.0.0.150', '127.255.255.255', 'localhost', '[::1]']) expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['127.0.0.1', '127.0.0.50', '127.0.0.150', '127.0.0.210', '127.255.255.255', 'localhost', '[::1]']) expect(isLoopbackHost(host), host).toBe(true);
     for (const host of ['x127.0.0.1', '127.0.0.1x', '127.0.0.256', '128.0.0.1', '127.attacker.example']) expect(isLoopbackHost(host), host).toBe(false);
   });
 
@@ -89,9 +89,9 @@ describe('endpoint details', () => {
 
   it('the endpoint variable is trimmed; blank means the product default, named as such in the warning', () => {
     expect(resolve({ ...base, ACME_TELEMETRY_ENDPOINT: '  https://t.example.com  ' }).endpoint).toBe('https://t.example.com');
-    for (const blank of ['', '   ']) {
+    for (const blank of ['', '   ', undefined]) {
       const s = resolveSettings({
-        product: 'acme', envPrefix: 'ACME_', env: { ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_ENDPOINT: blank },
+        product: 'acme', envPrefix: 'ACME_', env: blank === undefined ? { ACME_TELEMETRY_TOKEN: TOKEN } : { ACME_TELEMETRY_TOKEN: TOKEN, ACME_TELEMETRY_ENDPOINT: blank },
         defaultEndpoint: 'http://t.example.com', ci: { isCI: false, name: null }, readPreference: () => undefined,
       });
       expect(s.reason).toBe('the product default endpoint is invalid (safe choice: off)');
