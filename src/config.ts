@@ -101,7 +101,7 @@ export function endpointProblem(raw: string): string | undefined {
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     return 'plain http is only allowed to a loopback address (localhost, 127.x.x.x, [::1]): the token would travel in clear';
   }
-  if (url.search !== '' || url.hash !== '' || raw.includes('?') || raw.includes('#')) return 'must not have a query or fragment';
+  if (raw.includes('?') || raw.includes('#')) return 'must not have a query or fragment';
   return undefined;
 }
 

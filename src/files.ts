@@ -29,6 +29,7 @@ export function readSmallFileSync(file: string, maxBytes: number): string | unde
     if (stat.size > maxBytes) throw new LocalFileError(`larger than ${maxBytes} B`);
     const buffer = Buffer.alloc(Math.min(maxBytes + 1, stat.size + 1));
     let n = 0;
+    // Stryker disable next-line EqualityOperator: equivalent, at n === buffer.length a read of length 0 returns 0 and breaks the loop
     while (n < buffer.length) {
       const read = f.readSync(fd, buffer, n, buffer.length - n, n);
       if (read === 0) break;
@@ -61,6 +62,7 @@ export async function readSmallFile(file: string, maxBytes: number, tail = false
     const start = Math.max(0, stat.size - maxBytes);
     const buffer = Buffer.alloc(Math.min(maxBytes, stat.size));
     let n = 0;
+    // Stryker disable next-line EqualityOperator: equivalent, at n === buffer.length a read of length 0 returns 0 and breaks the loop
     while (n < buffer.length) {
       const { bytesRead } = await handle.read(buffer, n, buffer.length - n, start + n);
       if (bytesRead === 0) break;

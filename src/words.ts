@@ -9,11 +9,13 @@ import { os } from './builtins.ts';
 const ERROR_NAMES = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError', 'AbortError', 'TimeoutError']);
 
 function field(value: unknown, key: 'name' | 'code'): unknown {
+  // Null and undefined throw, primitives have no such field; a getter may throw, a proxy may be revoked.
   try {
-    return value !== null && (typeof value === 'object' || typeof value === 'function') ? (value as Record<string, unknown>)[key] : undefined;
+    return (value as Record<string, unknown>)[key];
   } catch {
-    return undefined;
+    // No field.
   }
+  return undefined;
 }
 
 /** `TypeError` for a built-in error class name; anything else is `an error`. */
