@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectorBinaries } from '../scripts/stack/binaries.ts';
-import { cortexBinary, cortexOverlay, rssKiB, startCortex, type CortexCluster } from '../scripts/stack/cortex.ts';
+import { cortexBinary, cortexOverlay, PROM_PREFIX, rssKiB, startCortex, type CortexCluster } from '../scripts/stack/cortex.ts';
 import { startDemoStack } from '../scripts/stack/demo-stack.ts';
 import type { Catalog } from '../src/catalog.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
@@ -168,6 +168,12 @@ try {
     t = Date.now() / 1000;
   }
   const rulerMetrics = await (await fetch(`${cluster.rulerUrl}/metrics`)).text();
+  // Each rule's own evaluation time in the last cycle (the ruler's rules API), slowest first.
+  const rulesApi = (await (await fetch(`${cluster.rulerUrl}${PROM_PREFIX}/api/v1/rules`, { headers: { 'X-Scope-OrgID': TENANT } })).json()) as {
+    data?: { groups?: { name: string; rules: { name?: string; record?: string; evaluationTime?: number }[] }[] };
+  };
+  const perRule = (rulesApi.data?.groups ?? []).flatMap((g) => g.rules.map((r) => ({ name: r.record ?? r.name ?? '?', seconds: r.evaluationTime ?? 0 })));
+  perRule.sort((a, b) => b.seconds - a.seconds);
   const cycle = Number(/^cortex_prometheus_rule_group_last_duration_seconds\{[^}]*rule_group="[^"]*headcount"[^}]*\} (\S+)$/m.exec(rulerMetrics)?.[1] ?? Number.NaN);
 
   // ---- panels through the query-frontend ---------------------------------------------------
@@ -201,6 +207,7 @@ try {
   for (const name of Object.keys(idle)) out.push(`  ${name.padEnd(15)} ${mib(idle[name]!).toFixed(0).padStart(6)} → ${mib(loaded[name]!).toFixed(0).padStart(6)} → ${mib(after[name]!).toFixed(0).padStart(6)}`);
   out.push(`  ${'all'.padEnd(15)} ${mib(total(idle)).toFixed(0).padStart(6)} → ${mib(total(loaded)).toFixed(0).padStart(6)} → ${mib(total(after)).toFixed(0).padStart(6)}   (${(mib(total(after) - total(idle)) / (distinct / 1000)).toFixed(1)} MiB per 1k installs above idle)`);
   out.push(`Ruler: one cycle of the ${RECORDED.evaluated.split(':')[0]} group = ${cycle.toFixed(2)} s (interval here ${interval}; shipped ${RULE_INTERVAL}: ${((100 * cycle) / 900).toFixed(1)} % of it)`);
+  for (const r of perRule.slice(0, 5)) out.push(`  ${r.seconds.toFixed(2).padStart(8)} s  ${r.name}`);
   out.push(`Panels (${timings.length}, through the query-frontend, median of ${repeat}): median ${median(timings.map((x) => x.ms)).toFixed(1)} ms; slowest ${slowest[0]?.ms.toFixed(0)} ms (${slowest[0]?.id})`);
   for (const x of slowest.slice(0, 5)) out.push(`  ${x.ms.toFixed(0).padStart(7)} ms  ${x.id}`);
   for (const x of timings.filter((y) => y.error !== undefined)) out.push(`  FAILED ${x.id}: ${x.error}`);
