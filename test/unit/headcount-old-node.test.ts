@@ -14,12 +14,12 @@ import options from '../../examples/acme-app/telemetry.ts';
 const reason = `Node ${process.version} is older than this package supports (^20.19.0 || >=22.12.0); telemetry is off`;
 
 function onOldNode(opts: HeadcountOptions): Headcount {
-  const real = process.getBuiltinModule;
-  (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
+  const real = Object.getOwnPropertyDescriptor(process, 'getBuiltinModule')!;
+  delete (process as { getBuiltinModule?: unknown }).getBuiltinModule;
   try {
     return createHeadcount(opts);
   } finally {
-    process.getBuiltinModule = real;
+    Object.defineProperty(process, 'getBuiltinModule', real);
   }
 }
 
