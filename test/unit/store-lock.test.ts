@@ -128,7 +128,8 @@ describe('FileStateStore lock: the 2 s wait (fake clock)', () => {
 
   it.each([
     [0, 20],
-    [0.999, 50],
+    [0.5, 35],
+    [0.9, 47],
   ])('with Math.random() = %s, a held lock is retried after %s ms', async (random, delay) => {
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout'], now: T });
     vi.spyOn(Math, 'random').mockReturnValue(random);
@@ -140,7 +141,9 @@ describe('FileStateStore lock: the 2 s wait (fake clock)', () => {
     const lock = join(dir, 'state.json.lock');
     writeFileSync(lock, '');
     let calls = 0;
-    vi.spyOn(fsp(), 'stat').mockImplementation((async () => {
+    const real = fsp().stat;
+    vi.spyOn(fsp(), 'stat').mockImplementation((async (p: string) => {
+      if (p !== lock) return real(p);
       calls++;
       if (calls === 1) {
         stated();
@@ -149,15 +152,23 @@ describe('FileStateStore lock: the 2 s wait (fake clock)', () => {
       statedAgain();
       return { mtimeMs: Date.now() - 60_000 }; // stale now: broken, so the test ends
     }) as never);
+    let tries = 0;
+    const realOpen = fsp().open;
+    vi.spyOn(fsp(), 'open').mockImplementation(((p: string, ...rest: never[]) => {
+      if (p === lock) tries++;
+      return (realOpen as (...a: unknown[]) => unknown)(p, ...rest);
+    }) as never);
     const done = new FileStateStore(dir).compareAndSet(undefined, A);
     await first;
     // Let the rest of the failed attempt run up to its sleep (setImmediate is not faked).
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
+    for (let turns = 0; vi.getTimerCount() === 0 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
+    expect(vi.getTimerCount()).toBe(1);
     vi.advanceTimersByTime(delay - 1);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(calls).toBe(1);
+    expect(tries).toBe(1);
     vi.advanceTimersByTime(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(tries).toBe(2);
     await second;
     vi.useRealTimers();
     expect(await done).toBe(true);
