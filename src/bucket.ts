@@ -23,6 +23,7 @@ export const BUCKET_LABELS: readonly BucketLabel[] = BUCKETS.map((b) => b.label)
  * (the caller reports that as bad input; a raw number is never sent).
  */
 export function bucketOf(value: number): BucketLabel | undefined {
+  // Stryker disable next-line ConditionalExpression: equivalent, Number.isFinite is false for a non-number (no coercion), and a negative value matches no bucket (the loop ends in undefined)
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return undefined;
   for (let i = BUCKETS.length - 1; i >= 0; i--) {
     const bucket = BUCKETS[i]!;
