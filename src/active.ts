@@ -694,8 +694,9 @@ export function createActive(o: ResolvedOptions, settings: Settings, featureInde
     async shutdown(timeoutMs: number) {
       if (stopped) return;
       stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
-      if (midnight !== undefined) clearTimeout(midnight);
+      // clearTimeout(undefined) does nothing: no check needed when start() never ran.
+      clearTimeout(timer);
+      clearTimeout(midnight);
       for (const w of waits) {
         clearTimeout(w.timer);
         w.resolve();
