@@ -86,10 +86,10 @@ const isProxy = (value: object): boolean => process.getBuiltinModule('node:util'
 function isArray(value: object): boolean | undefined {
   try {
     return Array.isArray(value);
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch also returns undefined
   } catch {
-    return undefined;
+    // A revoked proxy throws on every look: answered below.
   }
+  return undefined;
 }
 
 type Read = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
