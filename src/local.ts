@@ -65,7 +65,8 @@ export function parseLedgerLine(line: string): LedgerEntry | undefined {
   } catch {
     return undefined;
   }
-  if (v === null || typeof v !== 'object') return undefined;
+  // A number, string or boolean has no `time`: the checks below skip it; null would throw.
+  if (v === null) return undefined;
   const { time, signal, bytes, sha256: hash, status, redacted, retryAfterMs } = v;
   if (typeof time !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(time)) return undefined;
   if (typeof signal !== 'string' || !SIGNALS.has(signal)) return undefined;
