@@ -18,10 +18,10 @@ export function readPreference(dir: string): Preference {
     if (text === undefined) return undefined;
     const value = (JSON.parse(text) as { telemetry?: unknown } | null)?.telemetry;
     return value === 'enabled' || value === 'disabled' ? value : undefined;
-    // Stryker disable next-line BlockStatement: equivalent, a catch block that returns nothing also returns undefined
   } catch {
-    return undefined;
+    // Not JSON, or not a small regular file: no preference.
   }
+  return undefined;
 }
 
 export async function writePreference(dir: string, preference: 'enabled' | 'disabled'): Promise<void> {
