@@ -32,7 +32,7 @@ describe('a long run of token characters is a key when no name could form it', (
   table([
     ['capitals with digits, no lower case', 'QWERTY1234567890', 'api-key'],
     ['capitals with lower case in one unbroken run', 'AbcdefghijKlmnop', 'api-key'],
-    ['capitals alone are a shouted word, not a token', 'ABCDEFGHIJKLMNOP', undefined],
+    ['capitals alone, without a digit or lower case, are an all-caps word, not a token', 'ABCDEFGHIJKLMNOP', undefined],
     ['mixed case joined by _ from 24 characters on', 'Abcdefghij_Klmnopqrst_Uv', 'api-key'],
     ['a base64 + anywhere', 'abcdefgh+ijklmnop', 'api-key'],
     ['= counts only as base64 padding at the end: name=value is no token', 'feature_flag=enabled', undefined],
