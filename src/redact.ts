@@ -43,28 +43,31 @@ interface Shape {
   readonly bits: number;
   readonly digits: number;
 }
-const UPPER = 1, LOWER = 2, DIGIT = 4, COLON = 8, SLASH = 16, AT = 32, SPACE = 64, DOT = 128, DASH = 256, UNDERSCORE = 512;
+const UPPER = 1, DIGIT = 4, COLON = 8, SLASH = 16, AT = 32, SPACE = 64, DOT = 128, DASH = 256, UNDERSCORE = 512;
 const TILDE = 1024, PERCENT = 2048, EQ = 4096, PLUS = 8192, AMP = 16384;
 const BIT_OF: Record<string, number> = { ':': COLON, '/': SLASH, '\\': SLASH, '@': AT, ' ': SPACE, '.': DOT, '-': DASH, _: UNDERSCORE, '~': TILDE, '%': PERCENT, '=': EQ, '+': PLUS, '&': AMP };
 
 function shapeOf(value: string): Shape {
   let bits = 0;
   let digits = 0;
+  // Stryker disable next-line EqualityOperator: equivalent, an extra pass at i = length reads NaN and undefined, which set no bit
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
-    else if (c >= 97 && c <= 122) bits |= LOWER;
     else if (c >= 65 && c <= 90) bits |= UPPER;
-    else bits |= BIT_OF[value[i]!] ?? 0;
+    else bits |= BIT_OF[value[i]!] ?? 0; // lower-case letters map to no bit: no rule needs them
   }
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (true, >= 0), DIGIT gates only the key-prefix rule, whose payload without a digit is random only through a capital, + / or =, bits of the same gate
   return { bits: digits > 0 ? bits | DIGIT : bits, digits };
 }
 type Gate = (shape: Shape) => boolean;
 /** The value holds every one of `bits`. */
+// Stryker disable next-line ConditionalExpression: equivalent (true), every has() gate asks only for characters its pattern cannot match without
 const has = (bits: number): Gate => (s) => (s.bits & bits) === bits;
 /** The value holds at least one of `bits`. */
 const any = (bits: number): Gate => (s) => (s.bits & bits) !== 0;
 /** The value holds `n` digits or more (and every one of `bits`). */
+// Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, every minDigits() gate asks only for digits and characters its pattern cannot match without
 const minDigits = (n: number, bits = 0): Gate => (s) => s.digits >= n && (s.bits & bits) === bits;
 const always: Gate = () => true;
 
@@ -83,8 +86,9 @@ function isOctet(part: string): boolean {
 /** An IPv4 address written as one number (decimal, octal with a leading 0, or 0x hex). */
 function isIpv4Integer(text: string): boolean {
   let n: number;
+  // Stryker disable next-line Regex,MethodExpression: equivalent, a candidate holding 0x starts with it, and parseInt(…, 16) skips a leading 0x
   if (/^0x/i.test(text)) n = parseInt(text.slice(2), 16);
-  else if (text.length > 1 && text.startsWith('0')) n = /^[0-7]+$/.test(text) ? parseInt(text, 8) : NaN;
+  else if (text.startsWith('0')) n = /^[0-7]+$/.test(text) ? parseInt(text, 8) : NaN;
   else n = Number(text);
   // From 1.0.0.0: smaller numbers are more often counts than addresses (and seven or more
   // digits are dropped as phone-like numbers anyway).
@@ -98,8 +102,10 @@ function luhn(digits: string): boolean {
     let d = digits.charCodeAt(i) - 48;
     if (double) {
       d *= 2;
+      // Stryker disable next-line EqualityOperator: equivalent (>= 9), a doubled digit is even, never 9
       if (d > 9) d -= 9;
     }
+    // Stryker disable next-line AssignmentOperator: equivalent (-=), -sum is a multiple of 10 exactly when sum is
     sum += d;
   }
   return sum % 10 === 0;
@@ -111,6 +117,7 @@ function luhn(digits: string): boolean {
  */
 function hasCardNumber(run: string): boolean {
   const groups = run.split(/[ .-]/);
+  // Stryker disable next-line EqualityOperator: equivalent (<=), a pass starting at i = length runs no inner iteration
   for (let i = 0; i < groups.length; i++) {
     let digits = '';
     for (let j = i; j < groups.length; j++) {
@@ -159,10 +166,11 @@ function isOpaqueSegment(segment: string): boolean {
  * start with a digit; service names are lower-case words.
  */
 function isHostLabel(m: RegExpExecArray): boolean {
+  // The pattern has at least one `-`, and a part is capitals, lower case and digits: past the
+  // capital check, a part that is not all digits has a lower-case letter.
   const parts = m[0].split('-');
-  if (parts.length < 2) return false;
   if (/[A-Z]/.test(m[0])) return true;
-  return parts.some((p, i) => i > 0 && (/^\d+$/.test(p) || (p.length >= 5 && /\d.*\d/.test(p) && /[a-z]/.test(p))));
+  return parts.some((p, i) => i > 0 && (/^\d+$/.test(p) || (p.length >= 5 && /\d.*\d/.test(p))));
 }
 
 const KEY_PREFIXES = [
@@ -231,7 +239,10 @@ const RULES: readonly Rule[] = [
     minDigits(1),
     'mac',
     /[0-9a-f]{12,}/gi,
-    (m) => /\d/.test(m[0]) && /[a-f]/i.test(m[0]),
+    (m) =>
+      /\d/.test(m[0]) &&
+      // Stryker disable next-line Regex: equivalent (/[^a-f]/i), a run of twelve digits without a letter is a phone number to an earlier rule
+      /[a-f]/i.test(m[0]),
   ],
   // Two or more labels, the last starting with a letter: db.example.com, node1.k8s, host.local.
   [has(DOT), 'hostname', /(?:^|[^A-Za-z0-9.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}\.?(?![A-Za-z0-9-])/],
@@ -284,12 +295,16 @@ function matchRules(value: string): ScrubReason | undefined {
       }
     }
   }
+  // Stryker disable next-line ConditionalExpression: equivalent (true), without a hint DEFANGED matches nothing and the text comes back unchanged
   if (DEFANGED_HINT.test(value)) {
     // Each replacement shortens the text, so this recursion ends.
+    // Stryker disable next-line StringLiteral: equivalent, one of DEFANGED's two groups always captures
     const refanged = value.replace(DEFANGED, (m, a?: string, b?: string) => refang(m, a ?? b ?? ''));
+    // Stryker disable next-line ConditionalExpression: equivalent (false), every hint is a DEFANGED match and each replacement is shorter, so the text always changes here
     const reason = refanged === value ? undefined : matchRules(refanged);
     if (reason !== undefined) return reason;
   }
+  // Stryker disable next-line ConditionalExpression: equivalent (true), without a spelled separator the text is unchanged and an address in it was the email rule's
   if (/[_*#-](?:at|dot)[_*#-]/i.test(value)) {
     const address = CATALOG_SHAPED.test(value) ? SPELLED_CATALOG_SHAPED_EMAIL : SPELLED_EMAIL;
     if (address.test(value.replace(SPELLED, refang))) return 'email';
@@ -315,9 +330,11 @@ export function scrubReason(value: string): ScrubReason | undefined {
   // A canonical UUID is the install id: 122 random bits no scrubber can read (the Collector
   // replaces it with a keyed pseudonym).
   if (UUID.test(value)) return undefined;
+  // Stryker disable next-line ConditionalExpression: equivalent (false), decoding text without an escape gives it back, already checked
   if (!PERCENT_ESCAPE.test(value)) return matchRules(value);
   // Percent-encoded (also twice): read what it says, then the text as written.
   let decoded = percentDecode(value);
+  // Stryker disable next-line ConditionalExpression: equivalent (true), decoding text without an escape gives it back
   if (PERCENT_ESCAPE.test(decoded)) decoded = percentDecode(decoded);
   if (CONTROL.test(decoded)) return 'control-chars';
   if (NON_ASCII.test(decoded)) return 'non-ascii';
