@@ -26,6 +26,6 @@ export default defineConfig({
       'test/promises/k-default.test.ts',
     ],
     testTimeout: 30_000,
-    setupFiles: ['./test/helpers/cleanup.ts'],
+    setupFiles: ['./test/helpers/cleanup.ts', './test/helpers/stryker-preload.ts'],
   },
 });

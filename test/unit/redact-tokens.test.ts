@@ -61,7 +61,12 @@ describe('a hyphenated single label is a host when a later part is a host number
 });
 
 describe('twelve hex digits are a MAC only with digits and letters', () => {
-  table([['hex letters alone are a word', 'deadbeefcafe', undefined]]);
+  table([
+    ['hex letters alone are a word', 'deadbeefcafe', undefined],
+    // A digit elsewhere in the value opens the rule's gate: the run itself still needs one.
+    ['hex letters alone are a word, even beside a number', 'deadbeefcafe 2', undefined],
+    ['a run of hex letters and a digit is a MAC', 'deadbeefcafe2', 'mac'],
+  ]);
 });
 
 describe('rules run on the characters they need', () => {
