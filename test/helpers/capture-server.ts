@@ -3,6 +3,7 @@
  * scripted statuses. Closed by `close()` in the test's teardown.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { afterEach, beforeEach } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 
@@ -83,4 +84,30 @@ export async function startCaptureServer(): Promise<CaptureServer> {
     },
   };
   return api;
+}
+
+/**
+ * For a test file: a capture server started before each test and closed after it, and the
+ * handles `track`ed during the test shut down first (200 ms each).
+ */
+export function captureEachTest(): { readonly server: CaptureServer; track<T extends { shutdown(o: { timeoutMs: number }): Promise<void> }>(h: T): T } {
+  let server: CaptureServer | undefined;
+  const handles: { shutdown(o: { timeoutMs: number }): Promise<void> }[] = [];
+  beforeEach(async () => {
+    server = await startCaptureServer();
+  });
+  afterEach(async () => {
+    await Promise.all(handles.splice(0).map((h) => h.shutdown({ timeoutMs: 200 })));
+    await server?.close();
+  });
+  return {
+    get server() {
+      if (server === undefined) throw new Error('captureEachTest: the server exists only inside a test');
+      return server;
+    },
+    track(h) {
+      handles.push(h);
+      return h;
+    },
+  };
 }

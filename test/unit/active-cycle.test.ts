@@ -7,33 +7,25 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createHeadcount, MemoryStateStore, type Headcount } from '../../src/index.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createHeadcount, MemoryStateStore } from '../../src/index.ts';
 import { PENDING_MAX_DAYS, readLedger } from '../../src/local.ts';
 import { DAY_MS } from '../../src/schedule.ts';
 import { newInstallId, type InstallState, type StateStore } from '../../src/store.ts';
-import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.ts';
+import { captureEachTest } from '../helpers/capture-server.ts';
 import { onOptions, tempDir } from '../helpers/sender.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY0 = Date.UTC(2025, 5, 10);
 const NOW = DAY0 + 12 * HOUR_MS;
 
-let server: CaptureServer;
-const handles: Headcount[] = [];
-beforeEach(async () => {
-  server = await startCaptureServer();
-});
-afterEach(async () => {
-  await Promise.all(handles.splice(0).map((h) => h.shutdown({ timeoutMs: 200 })));
+const capture = captureEachTest();
+afterEach(() => {
   vi.restoreAllMocks();
-  await server.close();
 });
 function headcount(extra: Parameters<typeof onOptions>[1] = {}) {
-  const opts = onOptions(server.url, { store: new MemoryStateStore(), ...extra });
-  const h = createHeadcount(opts);
-  handles.push(h);
-  return { h, stateDir: opts.stateDir! };
+  const opts = onOptions(capture.server.url, { store: new MemoryStateStore(), ...extra });
+  return { h: capture.track(createHeadcount(opts)), stateDir: opts.stateDir! };
 }
 const withId = (extra: Partial<InstallState> = {}) => new MemoryStateStore({ installId: newInstallId(), idCreatedAt: NOW - HOUR_MS, ...extra });
 
@@ -47,11 +39,11 @@ async function withPendingFeature(extra: Parameters<typeof onOptions>[1] = {}) {
   return made;
 }
 
-const paths = () => server.requests.map((r) => r.path);
+const paths = () => capture.server.requests.map((r) => r.path);
 
 describe('the feature counts after a heartbeat', () => {
   it('not delivered (503 on the only attempt): kept, and the next heartbeat carries them', async () => {
-    server.script({ status: 503 });
+    capture.server.script({ status: 503 });
     const { h } = await withPendingFeature({ schedule: { firstDelayMs: [0, 0], maxAttempts: 1 } });
     expect((await h.sendNow()).reason).toMatch(/ metrics: exhausted, logs: exhausted \(HTTP 503\)$/);
     expect((await h.sendNow()).reason).toMatch(/ metrics: sent, logs: sent \(HTTP 200\)$/);
@@ -59,7 +51,7 @@ describe('the feature counts after a heartbeat', () => {
   });
 
   it('logs rejected (400): dropped, the next heartbeat does not send them again', async () => {
-    server.script({ status: 200 }, { status: 400 });
+    capture.server.script({ status: 200 }, { status: 400 });
     const { h } = await withPendingFeature();
     expect((await h.sendNow()).reason).toMatch(/ metrics: sent, logs: failed \(HTTP 400\)$/);
     expect((await h.sendNow()).reason).toMatch(/ metrics: sent \(HTTP 200\)$/);
@@ -82,7 +74,7 @@ describe('the feature counts after a heartbeat', () => {
     expect(new Set(saved).size).toBe(PENDING_MAX_DAYS);
     writeFileSync(join(stateDir, 'pending-features.json'), JSON.stringify(saved.map((day) => [day, { export_csv: 1 }])));
     await h.preview();
-    server.script({ status: 503 });
+    capture.server.script({ status: 503 });
     expect((await h.sendNow()).reason).toMatch(/ metrics: exhausted/);
     // The one that failed carried every day; what is kept for the next one is trimmed.
     const logs = (await h.preview()).requests.find((r) => r.signal === 'logs');
@@ -93,14 +85,14 @@ describe('the feature counts after a heartbeat', () => {
 
 describe('the claimed cycle', () => {
   it('a scheduled heartbeat stopped by shutdown() in its retry wait gives the cycle back', async () => {
-    server.script({ status: 503, headers: { 'retry-after': '30' } });
+    capture.server.script({ status: 503, headers: { 'retry-after': '30' } });
     const store = withId();
     const { h, stateDir } = headcount({ store, now: () => NOW, schedule: { firstDelayMs: [0, 0] } });
     h.start();
     await vi.waitFor(async () => expect(await readLedger(stateDir)).toHaveLength(1), { timeout: 5_000, interval: 10 });
     expect((await store.read())?.lastSentAt).toBe(NOW);
     await h.shutdown({ timeoutMs: 2_000 });
-    expect(server.requests).toHaveLength(1);
+    expect(capture.server.requests).toHaveLength(1);
     expect((await store.read())?.lastSentAt).toBeUndefined();
   });
 
@@ -126,7 +118,7 @@ describe('the claimed cycle', () => {
       },
       clear: () => Promise.resolve(),
     };
-    server.script({ status: 503 });
+    capture.server.script({ status: 503 });
     const { h } = headcount({ store, now: () => NOW, schedule: { firstDelayMs: [0, 0], maxAttempts: 1 } });
     expect((await h.sendNow()).reason).toMatch(/ metrics: exhausted \(HTTP 503\)$/);
     expect(writes).toBe(2);
@@ -136,7 +128,7 @@ describe('the claimed cycle', () => {
 
 describe('what is scheduled after a cycle', () => {
   it('nothing once shut down: a cycle ending after shutdown() sets no timer', async () => {
-    server.script({ status: 503, headers: { 'retry-after': '30' } });
+    capture.server.script({ status: 503, headers: { 'retry-after': '30' } });
     const retryCycleMs = 7_654_321;
     const { h, stateDir } = headcount({ store: withId(), schedule: { firstDelayMs: [0, 0], retryCycleMs, jitterMs: 0 } });
     h.start();
@@ -147,11 +139,11 @@ describe('what is scheduled after a cycle', () => {
   });
 
   it('a failed cycle whose last send is exactly one interval old: a retry cycle, not an immediate new try', async () => {
-    server.fallback = { status: 503 };
+    capture.server.fallback = { status: 503 };
     const { h } = headcount({ store: withId({ lastSentAt: NOW - DAY_MS }), now: () => NOW, schedule: { firstDelayMs: [0, 0], maxAttempts: 1, jitterMs: 0 } });
     h.start();
     await vi.waitFor(async () => expect((await h.status()).nextSendAt).toBe(NOW + HOUR_MS), { timeout: 5_000, interval: 10 });
-    expect(server.requests).toHaveLength(1);
+    expect(capture.server.requests).toHaveLength(1);
   });
 });
 

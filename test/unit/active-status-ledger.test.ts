@@ -4,30 +4,20 @@
  * estimate, including a token refused with 403; and the state this process knows shown when the
  * store cannot be read.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeEntry } from '../../src/active.ts';
-import { createHeadcount, MemoryStateStore, type Headcount } from '../../src/index.ts';
+import { createHeadcount, MemoryStateStore } from '../../src/index.ts';
 import { appendLedger, type LedgerEntry } from '../../src/local.ts';
 import { newInstallId, type InstallState, type StateStore } from '../../src/store.ts';
-import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.ts';
+import { captureEachTest } from '../helpers/capture-server.ts';
 import { onOptions, tempDir } from '../helpers/sender.ts';
 
 const NOW = Date.UTC(2025, 5, 10, 12);
 const FAR = 1_000_000;
 
-let server: CaptureServer;
-const handles: Headcount[] = [];
-beforeEach(async () => {
-  server = await startCaptureServer();
-});
-afterEach(async () => {
-  await Promise.all(handles.splice(0).map((h) => h.shutdown({ timeoutMs: 200 })));
-  await server.close();
-});
+const capture = captureEachTest();
 function headcount(extra: Parameters<typeof onOptions>[1] = {}) {
-  const h = createHeadcount(onOptions(server.url, { now: () => NOW, store: new MemoryStateStore(), ...extra }));
-  handles.push(h);
-  return h;
+  return capture.track(createHeadcount(onOptions(capture.server.url, { now: () => NOW, store: new MemoryStateStore(), ...extra })));
 }
 const entry = (status: number): LedgerEntry => ({ time: new Date(NOW - 60_000).toISOString(), signal: 'metrics', bytes: 100, sha256: 'a'.repeat(64), status });
 const REFUSED_403 = 'none while the product runs: the collector refused the token (HTTP 403); after a restart, within a minute of the product starting';
@@ -55,12 +45,12 @@ describe('the newest ledger entry in status()', () => {
   it('still decides the next-send note once this process has a result of its own (a printed debug heartbeat)', async () => {
     const stateDir = tempDir();
     await appendLedger(stateDir, entry(403));
-    const h = headcount({ stateDir, env: { ...onOptions(server.url).env, ACME_TELEMETRY_DEBUG: '1' } });
+    const h = headcount({ stateDir, env: { ...onOptions(capture.server.url).env, ACME_TELEMETRY_DEBUG: '1' } });
     expect((await h.sendNow()).reason).toMatch(/ debug: printed, not sent$/);
     const status = await h.status();
     expect(status.lastResult).toMatch(/ debug: printed, not sent$/);
     expect(status.nextSendNote).toBe(REFUSED_403);
-    expect(server.requests).toHaveLength(0);
+    expect(capture.server.requests).toHaveLength(0);
   });
 });
 

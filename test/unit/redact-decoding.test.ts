@@ -3,21 +3,11 @@
  * spelled-out forms, `refang`): control characters, percent-encoding (also twice), defanged
  * separators turned back into `.`, `:` and `@`. The reason is what `headcount status` counts.
  */
-import { describe, expect, it } from 'vitest';
-import { scrubReason, type ScrubReason } from '../../src/redact.ts';
-
-type Case = readonly [promise: string, value: string, reason: ScrubReason | undefined];
-
-function table(cases: readonly Case[]): void {
-  for (const [promise, value, reason] of cases) {
-    it(`${promise}: ${JSON.stringify(value)} → ${reason ?? 'passes'}`, () => {
-      expect(scrubReason(value)).toBe(reason);
-    });
-  }
-}
+import { describe } from 'vitest';
+import { scrubTable } from '../helpers/scrub-table.ts';
 
 describe('characters and escapes', () => {
-  table([
+  scrubTable([
     ['a control character as written', 'abc\u0001def', 'control-chars'],
     ['a control character percent-encoded', 'abc%00', 'control-chars'],
     ['non-ASCII percent-encoded as UTF-8', 'caf%C3%A9', 'non-ascii'],
@@ -26,7 +16,7 @@ describe('characters and escapes', () => {
 });
 
 describe('defanged separators are read as the character they stand for', () => {
-  table([
+  scrubTable([
     ['[.] is a dot: a defanged IPv4', '10[.]0[.]0[.]1', 'ipv4'],
     ['[:] is a colon: a defanged IPv6', '2001[:]db8[:][:]1', 'ipv6'],
     ['an address spelled with _at_/_dot_ and a defanged " dot " after it', 'alice_at_example_dot_ dot com', 'email'],

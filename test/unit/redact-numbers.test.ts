@@ -4,21 +4,11 @@
  * of 13 to 19 digits passing Luhn. The reason is what `headcount status` counts, so each case
  * names it, or `undefined` for a value that must pass.
  */
-import { describe, expect, it } from 'vitest';
-import { scrubReason, type ScrubReason } from '../../src/redact.ts';
-
-type Case = readonly [promise: string, value: string, reason: ScrubReason | undefined];
-
-function table(cases: readonly Case[]): void {
-  for (const [promise, value, reason] of cases) {
-    it(`${promise}: ${JSON.stringify(value)} → ${reason ?? 'passes'}`, () => {
-      expect(scrubReason(value)).toBe(reason);
-    });
-  }
-}
+import { describe } from 'vitest';
+import { scrubTable } from '../helpers/scrub-table.ts';
 
 describe('dotted IPv4: a part is a byte in decimal, or in octal with a leading 0', () => {
-  table([
+  scrubTable([
     ['0377 is octal 255, the largest byte', '10.0.0.0377', 'ipv4'],
     ['0777 is octal 511, no byte: a version-like number', '0777.1.1.1', undefined],
     ['1800 is neither a decimal byte nor octal (it has no leading 0)', '1800.1.1.1', undefined],
@@ -26,7 +16,7 @@ describe('dotted IPv4: a part is a byte in decimal, or in octal with a leading 0
 });
 
 describe('IPv4 as one integer: from 1.0.0.0 (16777216) to 255.255.255.255 (4294967295)', () => {
-  table([
+  scrubTable([
     ['the smallest address, 1.0.0.0', '16777216', 'ipv4'],
     ['the largest address, 255.255.255.255', '4294967295', 'ipv4'],
     ['192.168.1.100 in decimal (holds an 8, so no octal reading)', '3232235876', 'ipv4'],
@@ -38,7 +28,7 @@ describe('IPv4 as one integer: from 1.0.0.0 (16777216) to 255.255.255.255 (42949
 });
 
 describe('card numbers: 13 to 19 digits passing Luhn, on group boundaries', () => {
-  table([
+  scrubTable([
     ['13 digits passing Luhn (the shortest card)', '4222222222222', 'card'],
     ['19 digits passing Luhn (the longest card)', '4111111111111111110', 'card'],
     ['20 digits in groups passing Luhn are too long for a card (phone-like)', '2086 0828 8608 2838 2648', 'phone'],

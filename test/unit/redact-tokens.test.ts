@@ -5,21 +5,11 @@
  * lower-case words joined by `_` or `-`, so they must pass; the reason is what `headcount status`
  * counts, so each case names it.
  */
-import { describe, expect, it } from 'vitest';
-import { scrubReason, type ScrubReason } from '../../src/redact.ts';
-
-type Case = readonly [promise: string, value: string, reason: ScrubReason | undefined];
-
-function table(cases: readonly Case[]): void {
-  for (const [promise, value, reason] of cases) {
-    it(`${promise}: ${JSON.stringify(value)} → ${reason ?? 'passes'}`, () => {
-      expect(scrubReason(value)).toBe(reason);
-    });
-  }
-}
+import { describe } from 'vitest';
+import { scrubTable } from '../helpers/scrub-table.ts';
 
 describe('a payload after a known key prefix is a key when it looks random', () => {
-  table([
+  scrubTable([
     ['four digits in one unbroken run', 'npm_abcd1234efgh', 'api-key'],
     ['all digits', 'npm_12345678', 'api-key'],
     ['one digit in a word is a catalog name', 'npm_installer2', undefined],
@@ -29,7 +19,7 @@ describe('a payload after a known key prefix is a key when it looks random', () 
 });
 
 describe('a long run of token characters is a key when no name could form it', () => {
-  table([
+  scrubTable([
     ['capitals with digits, no lower case', 'QWERTY1234567890', 'api-key'],
     ['capitals with lower case in one unbroken run', 'AbcdefghijKlmnop', 'api-key'],
     ['capitals alone, without a digit or lower case, are an all-caps word, not a token', 'ABCDEFGHIJKLMNOP', undefined],
@@ -48,7 +38,7 @@ describe('a long run of token characters is a key when no name could form it', (
 });
 
 describe('a hyphenated single label is a host when a later part is a host number or pod hash', () => {
-  table([
+  scrubTable([
     ['a five-character pod suffix with two digits', 'web-x2k4m', 'hostname'],
     ['two adjacent digits in the suffix', 'web-ab12c', 'hostname'],
     ['a suffix ending in its digits', 'web-abc12', 'hostname'],
@@ -61,7 +51,7 @@ describe('a hyphenated single label is a host when a later part is a host number
 });
 
 describe('twelve hex digits are a MAC only with digits and letters', () => {
-  table([
+  scrubTable([
     ['hex letters alone are a word', 'deadbeefcafe', undefined],
     // A digit elsewhere in the value opens the rule's gate: the run itself still needs one.
     ['hex letters alone are a word, even beside a number', 'deadbeefcafe 2', undefined],
@@ -70,7 +60,7 @@ describe('twelve hex digits are a MAC only with digits and letters', () => {
 });
 
 describe('rules run on the characters they need', () => {
-  table([
+  scrubTable([
     ['~ is a home directory even without a slash', '~alice', 'home-path'],
     // Real DER/SSH key bodies have capitals: the case-insensitive key markers apply only to a
     // value with a capital, a dash or a space, so a lower-case name that starts like one passes.
