@@ -1,25 +1,20 @@
-/// <reference types="vite/client" />
 /**
  * Setup file of the StrykerJS test set (vitest.stryker.config.ts): loads every mutated module
- * before the test file runs. Module-level code (constants, pattern tables, word lists) then runs
- * outside any test, so Stryker sees its mutants as static and `ignoreStatic` leaves them out, as
- * intended (their promises are pinned by test/promises/). Without it, a test that imports a
- * module lazily (`await import(...)` inside the test) is taken for the only test covering that
- * module's constants, and Stryker tests those mutants against that one test alone.
- * The patterns mirror `mutate` in stryker.config.json.
+ * (`mutate` in stryker.config.json) before the test file runs. Module-level code (constants,
+ * pattern tables, word lists) then runs outside any test, so Stryker sees its mutants as static
+ * and `ignoreStatic` leaves them out, as intended (their promises are pinned by test/promises/).
+ * Without it, a test that first loads a module lazily (the sender's active part is imported on
+ * start) is taken for the only test covering that module's constants, and Stryker tests those
+ * mutants against that one test alone.
  */
-import.meta.glob(
-  [
-    '../../src/**/*.ts',
-    '!../../src/cli.ts',
-    '!../../src/report.ts',
-    '!../../src/queries.ts',
-    '!../../src/erase.ts',
-    '!../../src/backend.ts',
-    '!../../src/privacy-doc.ts',
-    '!../../src/simulate/**',
-    '!../../src/index.ts',
-    '!../../src/otlp/stages/**',
-  ],
-  { eager: true },
-);
+import { globSync, readFileSync } from 'node:fs';
+import { matchesGlob, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+const { mutate } = JSON.parse(readFileSync(resolve(root, 'stryker.config.json'), 'utf8')) as { mutate: string[] };
+const excluded = mutate.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+const files = mutate
+  .filter((p) => !p.startsWith('!'))
+  .flatMap((p) => globSync(p, { cwd: root }))
+  .filter((f) => !excluded.some((e) => matchesGlob(f, e)));
+await Promise.all(files.map((f) => import(resolve(root, f))));
