@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectorBinaries } from '../scripts/stack/binaries.ts';
-import { cortexBinary, cortexOverlay, PROM_PREFIX, rssKiB, startCortex, type CortexCluster } from '../scripts/stack/cortex.ts';
+import { cortexBinary, cortexOverlay, metricValue, PROM_PREFIX, rssKiB, startCortex, type CortexCluster } from '../scripts/stack/cortex.ts';
 import { startDemoStack } from '../scripts/stack/demo-stack.ts';
 import type { Catalog } from '../src/catalog.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
@@ -133,17 +133,16 @@ try {
   // Arrived: the ingesters' in-memory series (each written to `replication` ingesters), read from
   // their /metrics, cover every install (cheap to poll; a PromQL count over a million series is
   // not). Then the distinct installs counted once through the query-frontend.
+  // With more than one day, older days are in blocks already: only the count below tells.
   const ingesterSeries = async (): Promise<number> => {
     let n = 0;
     for (const p of cluster.processes.values()) {
-      if (p.role !== 'ingester') continue;
-      const text = await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text();
-      n += Number(/^cortex_ingester_memory_series (\S+)$/m.exec(text)?.[1] ?? 0);
+      if (p.role === 'ingester') n += (await metricValue(`http://127.0.0.1:${p.httpPort}/metrics`, /^cortex_ingester_memory_series (\S+)$/m)) ?? 0;
     }
     return n / replication;
   };
   const arrivedBy = Date.now() + 1_800_000;
-  while ((await ingesterSeries()) < (days === 1 ? expected : 0) && Date.now() < arrivedBy) await sleep(2_000);
+  if (days === 1) while ((await ingesterSeries()) < expected && Date.now() < arrivedBy) await sleep(2_000);
   const distinctExpr = `count(count by (instance) (last_over_time(headcount_heartbeat{job="${app.product}"}[${days + 1}d])))`;
   const [reached] = await cluster.waitFor(`${distinctExpr} >= ${expected}`, 1, Math.max(60_000, arrivedBy - Date.now()));
   const loadSeconds = (Date.now() - t0) / 1000;

@@ -135,7 +135,8 @@ export const TOPOLOGY: readonly { name: string; role: Role }[] = [
   { name: 'ruler', role: 'ruler' },
 ];
 
-async function metricValue(url: string, pattern: RegExp): Promise<number | undefined> {
+/** The first capture of `pattern` in a process's /metrics text, as a number; undefined when absent or unreachable. */
+export async function metricValue(url: string, pattern: RegExp): Promise<number | undefined> {
   try {
     const text = await (await fetch(url, { signal: AbortSignal.timeout(2_000) })).text();
     const m = pattern.exec(text);
