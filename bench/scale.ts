@@ -18,7 +18,21 @@
  *   queries read the in-order head and compacted blocks, as production data stamped on receipt).
  *
  *   npm run bench:scale -- --installs 10000 --days 7 [--seed 42] [--concurrency 256] [--repeat 3] [--json out.json] [--keep]
+ *   npm run bench:scale -- --fast --live --installs 100000 --days 30 --concurrency 24 --repeat 1
  *   npm run bench:scale -- --engine cortex [--fast] ...   (bench/scale-cortex.ts)
+ *
+ * --fast sends the fleet with the fast OTLP generator (bench/otlp-load.ts: the SDK's own heartbeat
+ * bodies, each install with its own stable id, day by day, oldest first) instead of one SDK handle
+ * per install: ~6x faster, heartbeats only (no feature records), for fleets × days the simulator
+ * takes hours for.
+ *
+ * --live has Prometheus evaluate the rules itself instead of the promtool backfill (which reads
+ * the whole history once per rule and day: hours and tens of GiB at 100k installs × 30 days):
+ * the backfill rules file (raw definitions) for one evaluation, which starts the carried state
+ * and is the cycle of the design without it, then the shipped rules file at `--rule-interval`
+ * (default 1m, so cycles are seen in minutes); cycle and per-rule times are Prometheus' own
+ * (prometheus_rule_group_last_duration_seconds, /api/v1/rules). The time-series panels then
+ * have only the live evaluations to read.
  *
  * --keep leaves the loaded stack running (Prometheus URL on stderr) until Ctrl-C, for experiments.
  */
@@ -30,9 +44,10 @@ import { parseArgs, promisify } from 'node:util';
 import { requireBinaries } from '../scripts/stack/binaries.ts';
 import { durationMs, startDemoStack } from '../scripts/stack/demo-stack.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
-import { allQueries, backfillRulesFile, HEALTH, RECORDED, recordingRules, renderQuery, RULE_INTERVAL, STATE_CARRY, VARIABLE_QUERIES, type Query } from '../src/queries.ts';
+import { allQueries, backfillRulesFile, HEALTH, RECORDED, recordingRules, renderQuery, RULE_GROUP, RULE_INTERVAL, rulesFile, STATE_CARRY, VARIABLE_QUERIES, type Query } from '../src/queries.ts';
 import { planFleet } from '../src/simulate/fleet.ts';
-import { simulate } from '../src/simulate/run.ts';
+import { simulate, type DayStats, type SimulationResult } from '../src/simulate/run.ts';
+import { fastLoad, installIdFor } from './otlp-load.ts';
 import { median, sleep } from './stats.ts';
 
 // `--engine cortex`: the same fleet on a multi-process Cortex cluster (bench/scale-cortex.ts).
@@ -51,6 +66,10 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
     engine: { type: 'string', default: 'prometheus' },
+    fast: { type: 'boolean', default: false },
+    live: { type: 'boolean', default: false },
+    'rule-interval': { type: 'string', default: '1m' },
+    cycles: { type: 'string', default: '2' },
   },
   allowPositionals: true,
 });
@@ -110,7 +129,7 @@ process.on('SIGINT', interrupted);
 process.on('SIGTERM', interrupted);
 
 async function api<T>(path: string, params: Record<string, string> = {}): Promise<T> {
-  const get = path.startsWith('/api/v1/status/') || path.startsWith('/api/v1/label/');
+  const get = path.startsWith('/api/v1/status/') || path.startsWith('/api/v1/label/') || path === '/api/v1/rules';
   const query = new URLSearchParams(params);
   const res = await fetch(`${promUrl}${path}${get ? `?${query.toString()}` : ''}`, { method: get ? 'GET' : 'POST', ...(get ? {} : { body: query }), signal: AbortSignal.timeout(300_000) });
   const body = (await res.json()) as { status: string; data: T; error?: string };
@@ -174,6 +193,27 @@ async function backfillState(at: number): Promise<void> {
   }
 }
 
+/**
+ * `--fast`: the plan's days oldest first through the fast generator (SDK bodies, stable ids), the
+ * collector's clock shifted for each day as the simulator does, each day in Prometheus before
+ * the next starts. Heartbeats only.
+ */
+async function fastDays(plan: ReturnType<typeof planFleet>, progress: (line: string) => void): Promise<SimulationResult> {
+  const out: DayStats[] = [];
+  for (let day = 0; day < plan.days; day++) {
+    const daysAgo = plan.days - 1 - day;
+    await stack.atDaysAgo(daysAgo);
+    const startedAt = Date.now();
+    const r = await fastLoad({ app, plan, day, endpoint: stack.collector.url, token: stack.token, idFor: (i) => installIdFor(seed, i), concurrency, progress });
+    const stats: DayStats = { day, daysAgo, heartbeats: r.ok, featureRecords: 0, failed: r.failed, startedAt, endedAt: Date.now() };
+    await stack.waitForDay(app.product, stats, 600_000);
+    progress(`day ${day + 1}/${plan.days}: ${r.ok} heartbeats (${r.templates} distinct SDK bodies) in ${r.seconds.toFixed(0)} s`);
+    out.push(stats);
+  }
+  const sum = (f: (d: DayStats) => number) => out.reduce((n, d) => n + f(d), 0);
+  return { days: out, heartbeats: sum((d) => d.heartbeats), featureRecords: 0, failed: sum((d) => d.failed) };
+}
+
 interface TsdbStatus {
   headStats: { numSeries: number; chunkCount: number; minTime: number; maxTime: number };
   seriesCountByMetricName: { name: string; value: number }[];
@@ -190,18 +230,21 @@ try {
   const expectedInstalls = plan.installs.filter((p) => p.days.length > 0).length;
   const promCpu0 = await cpuSeconds(promPid);
   const t0 = Date.now();
-  const result = await simulate({
-    app,
-    plan,
-    endpoint: stack.collector.url,
-    token: stack.token,
-    seed,
-    stateDir,
-    concurrency,
-    beforeDay: (_day, daysAgo) => stack.atDaysAgo(daysAgo),
-    afterDay: (stats) => stack.waitForDay(app.product, stats, 600_000),
-    progress: (line) => log(`  ${line}  [${((Date.now() - t0) / 1000).toFixed(0)} s, node RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB]`),
-  });
+  const progress = (line: string) => log(`  ${line}  [${((Date.now() - t0) / 1000).toFixed(0)} s, node RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB]`);
+  const result: SimulationResult = args.fast
+    ? await fastDays(plan, progress)
+    : await simulate({
+        app,
+        plan,
+        endpoint: stack.collector.url,
+        token: stack.token,
+        seed,
+        stateDir,
+        concurrency,
+        beforeDay: (_day, daysAgo) => stack.atDaysAgo(daysAgo),
+        afterDay: (stats) => stack.waitForDay(app.product, stats, 600_000),
+        progress,
+      });
   if (result.failed > 0) throw new Error(`${result.failed} heartbeats were not delivered`);
   const loadSeconds = (Date.now() - t0) / 1000;
   const sendSeconds = result.days.reduce((n, d) => n + (d.endedAt - d.startedAt) / 1000, 0);
@@ -245,32 +288,88 @@ try {
 
   // ---- recording rules: backfill, then one evaluation of every rule ----------------------------
   const rules = recordingRules(app.catalog);
-  log(`Backfilling the ${rules.length} rules once a day over ${days} days with promtool (raw definitions)…`);
-  const b0 = Date.now();
-  const now = await stack.recordRules({ interval: '1d', live: false });
-  const backfillSeconds = (Date.now() - b0) / 1000;
-  // The state rules' series as live evaluations leave them: one sample every RULE_INTERVAL over
-  // the last STATE_CARRY (what the next evaluation reads back).
-  log(`Backfilling the state rules every ${RULE_INTERVAL} over the last ${STATE_CARRY}…`);
-  await backfillState(now);
+  const ruleTimings: { record: string; timed: Timed; raw: Timed }[] = [];
+  let now: number;
+  let ruleCpu: number;
+  let rawCpu: number;
+  let backfillSeconds = Number.NaN;
+  /** --live: Prometheus' own cycle times, the raw definitions' cycle and the shipped rules' one. */
+  let liveCycle: { raw: number; shipped: number; cpuPerInterval: number } | undefined;
+  if (args.live) {
+    const interval = args['rule-interval'];
+    const at = (text: string) => text.replace(`interval: ${RULE_INTERVAL}`, `interval: ${interval}`);
+    const marker = `ts_of_last_over_time(${RECORDED.evaluated}[1h])`;
+    const markerAfter = async (t: number): Promise<number> => {
+      for (const deadline = Date.now() + 3_600_000; ; await sleep(1_000)) {
+        const r = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: marker });
+        const v = Number(r.result[0]?.value[1] ?? 0);
+        if (v > t) return v;
+        if (Date.now() > deadline) throw new Error(`no rule evaluation after ${t} within an hour`);
+      }
+    };
+    const groupSeconds = async (): Promise<number> => {
+      const m = await (await fetch(`${promUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+      return Number(new RegExp(`^prometheus_rule_group_last_duration_seconds\\{rule_group="[^"]*;${RULE_GROUP}"\\} (\\S+)$`, 'm').exec(m)?.[1] ?? Number.NaN);
+    };
+    const perRule = async (): Promise<Map<string, number>> => {
+      const data = await api<{ groups: { rules: { name: string; evaluationTime?: number; health?: string; lastError?: string }[] }[] }>('/api/v1/rules');
+      const out = new Map<string, number>();
+      for (const r of data.groups.flatMap((g) => g.rules)) {
+        if (r.health === 'err') log(`  rule ${r.name} FAILED: ${r.lastError ?? ''}`);
+        out.set(r.name, (r.evaluationTime ?? Number.NaN) * 1000);
+      }
+      return out;
+    };
+    log(`Starting the carried state: one live evaluation of the backfill rules (raw definitions)…`);
+    const c0 = await cpuSeconds(promPid);
+    await stack.loadRules(at(backfillRulesFile(app.catalog)));
+    await markerAfter(Date.now() / 1000);
+    rawCpu = (await cpuSeconds(promPid)) - c0;
+    const raw = await perRule();
+    const rawCycle = await groupSeconds();
+    log(`  raw definitions: ${rawCycle.toFixed(1)} s; now the shipped rules every ${interval}…`);
+    await stack.loadRules(at(rulesFile(app.catalog)));
+    let t = await markerAfter(Date.now() / 1000);
+    let cpuPerInterval = 0;
+    for (let i = 1; i < Math.max(1, Number(args.cycles)); i++) {
+      const c1 = await cpuSeconds(promPid);
+      const t1 = await markerAfter(t + 1);
+      cpuPerInterval = (await cpuSeconds(promPid)) - c1;
+      t = t1;
+    }
+    const shipped = await perRule();
+    const cycle = await groupSeconds();
+    ruleCpu = cpuPerInterval;
+    now = t;
+    liveCycle = { raw: rawCycle, shipped: cycle, cpuPerInterval };
+    for (const rule of rules) ruleTimings.push({ record: rule.record, timed: { ms: shipped.get(rule.record) ?? Number.NaN }, raw: { ms: raw.get(rule.record) ?? Number.NaN } });
+  } else {
+    log(`Backfilling the ${rules.length} rules once a day over ${days} days with promtool (raw definitions)…`);
+    const b0 = Date.now();
+    now = await stack.recordRules({ interval: '1d', live: false });
+    backfillSeconds = (Date.now() - b0) / 1000;
+    // The state rules' series as live evaluations leave them: one sample every RULE_INTERVAL over
+    // the last STATE_CARRY (what the next evaluation reads back).
+    log(`Backfilling the state rules every ${RULE_INTERVAL} over the last ${STATE_CARRY}…`);
+    await backfillState(now);
+    // One evaluation cycle at the newest evaluation: each rule as Prometheus evaluates it every
+    // RULE_INTERVAL (the state rules read their carried state and one day of raw heartbeats), and
+    // the same series from their raw definitions (the cycle before the state was carried).
+    const promCpuRules = await cpuSeconds(promPid);
+    for (const rule of rules) {
+      log(`  rule ${rule.record}`);
+      ruleTimings.push({ record: rule.record, timed: await timeQuery('/api/v1/query', { query: rule.expr, time: String(now) }, 1), raw: { ms: 0 } });
+    }
+    ruleCpu = (await cpuSeconds(promPid)) - promCpuRules;
+    const promCpuRaw = await cpuSeconds(promPid);
+    for (const r of ruleTimings) {
+      const rule = rules.find((x) => x.record === r.record)!;
+      r.raw = rule.raw === rule.expr ? r.timed : await timeQuery('/api/v1/query', { query: rule.raw, time: String(now) }, 1);
+    }
+    rawCpu = (await cpuSeconds(promPid)) - promCpuRaw;
+  }
   const recordedSeries = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: `count({__name__=~"headcount:.+"})`, time: String(now) });
   const stateSeries = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: `count({__name__=~"${RECORDED.lastSeen}|${RECORDED.previousSeen}"})`, time: String(now) });
-  // One evaluation cycle at the newest evaluation: each rule as Prometheus evaluates it every
-  // RULE_INTERVAL (the state rules read their carried state and one day of raw heartbeats), and
-  // the same series from their raw definitions (the cycle before the state was carried).
-  const ruleTimings: { record: string; timed: Timed; raw: Timed }[] = [];
-  const promCpuRules = await cpuSeconds(promPid);
-  for (const rule of rules) {
-    log(`  rule ${rule.record}`);
-    ruleTimings.push({ record: rule.record, timed: await timeQuery('/api/v1/query', { query: rule.expr, time: String(now) }, 1), raw: { ms: 0 } });
-  }
-  const ruleCpu = (await cpuSeconds(promPid)) - promCpuRules;
-  const promCpuRaw = await cpuSeconds(promPid);
-  for (const r of ruleTimings) {
-    const rule = rules.find((x) => x.record === r.record)!;
-    r.raw = rule.raw === rule.expr ? r.timed : await timeQuery('/api/v1/query', { query: rule.raw, time: String(now) }, 1);
-  }
-  const rawCpu = (await cpuSeconds(promPid)) - promCpuRaw;
 
   // ---- queries, as the dashboards issue them, as of the newest recorded evaluation ------------
   const baseline = await timeQuery('/api/v1/query', { query: 'vector(1)', time: String(now) }, 21);
@@ -312,7 +411,7 @@ try {
   const slowest = [...ok].sort((a, b) => b.timed.ms - a.timed.ms);
   const out: string[] = [];
   const line = (s = '') => out.push(s);
-  line(`# Scale: ${installs} installs × ${days} days (seed ${seed}, ${queries.length} queries of src/queries.ts for examples/acme-app)`);
+  line(`# Scale: ${installs} installs × ${days} days (seed ${seed}, ${args.fast ? 'fast OTLP generator: SDK heartbeat bodies, no feature records' : 'SDK simulator'}, ${queries.length} queries of src/queries.ts for examples/acme-app)`);
   line();
   line(`Load: ${result.heartbeats} heartbeats + ${result.featureRecords} feature records in ${loadSeconds.toFixed(1)} s → ${(result.heartbeats / loadSeconds).toFixed(0)} heartbeats/s end to end (sending only: ${(result.heartbeats / sendSeconds).toFixed(0)}/s; the rest is ${days} collector restarts and waiting for Prometheus); Prometheus used ${promLoadCpu.toFixed(1)} CPU-s`);
   line(`Distinct installs in Prometheus: ${distinct} (plan: ${expectedInstalls})`);
@@ -326,12 +425,17 @@ try {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const slowRule = [...ruleTimings].sort((a, b) => b.timed.ms - a.timed.ms)[0];
   const slowRaw = [...ruleTimings].sort((a, b) => b.raw.ms - a.raw.ms)[0];
-  line(`Rule cycle (${rules.length} rules, one evaluation as Prometheus runs it every ${RULE_INTERVAL}): ${(sum(ruleTimings.map((r) => r.timed.ms)) / 1000).toFixed(2)} s, Prometheus ${ruleCpu.toFixed(1)} CPU-s; slowest ${slowRule?.timed.ms.toFixed(0)} ms (${slowRule?.record})`);
-  line(`  the same series from the raw definitions (the cycle without carried state): ${(sum(ruleTimings.map((r) => r.raw.ms)) / 1000).toFixed(2)} s, ${rawCpu.toFixed(1)} CPU-s for the rules that differ; slowest ${slowRaw?.raw.ms.toFixed(0)} ms (${slowRaw?.record})`);
+  if (liveCycle !== undefined) {
+    line(`Rule cycle (${rules.length} rules, evaluated by Prometheus every ${args['rule-interval']}; shipped every ${RULE_INTERVAL}): ${liveCycle.shipped.toFixed(2)} s = ${((100 * liveCycle.shipped) / (durationMs(RULE_INTERVAL) / 1000)).toFixed(1)} % of ${RULE_INTERVAL}; Prometheus ${liveCycle.cpuPerInterval.toFixed(1)} CPU-s per ${args['rule-interval']} interval (the cycle and everything else); slowest ${slowRule?.timed.ms.toFixed(0)} ms (${slowRule?.record})`);
+    line(`  the raw definitions, one evaluation (starts the state; the cycle without carried state or intermediates): ${liveCycle.raw.toFixed(2)} s, ${rawCpu.toFixed(1)} CPU-s; slowest ${slowRaw?.raw.ms.toFixed(0)} ms (${slowRaw?.record})`);
+  } else {
+    line(`Rule cycle (${rules.length} rules, one evaluation as Prometheus runs it every ${RULE_INTERVAL}): ${(sum(ruleTimings.map((r) => r.timed.ms)) / 1000).toFixed(2)} s, Prometheus ${ruleCpu.toFixed(1)} CPU-s; slowest ${slowRule?.timed.ms.toFixed(0)} ms (${slowRule?.record})`);
+    line(`  the same series from the raw definitions (the cycle without carried state): ${(sum(ruleTimings.map((r) => r.raw.ms)) / 1000).toFixed(2)} s, ${rawCpu.toFixed(1)} CPU-s for the rules that differ; slowest ${slowRaw?.raw.ms.toFixed(0)} ms (${slowRaw?.record})`);
+  }
   line('  per rule, ms (cycle / raw):');
   for (const r of ruleTimings) line(`  ${r.timed.ms.toFixed(0).padStart(8)} / ${r.raw.ms.toFixed(0).padStart(8)}  ${r.record}`);
   for (const r of ruleTimings.filter((t) => t.timed.error !== undefined || t.raw.error !== undefined)) line(`  FAILED rule ${r.record}: ${r.timed.error ?? r.raw.error}`);
-  line(`Backfill (promtool, one evaluation per rule per day over ${days} days, raw definitions): ${backfillSeconds.toFixed(1)} s; recorded series: ${recordedSeries.result[0]?.value[1] ?? 0} (per-install state: ${stateSeries.result[0]?.value[1] ?? 0})`);
+  line(`${args.live ? 'No backfill (--live: the time-series panels read only the live evaluations)' : `Backfill (promtool, one evaluation per rule per day over ${days} days, raw definitions): ${backfillSeconds.toFixed(1)} s`}; recorded series: ${recordedSeries.result[0]?.value[1] ?? 0} (per-install state: ${stateSeries.result[0]?.value[1] ?? 0})`);
   line();
   line(`Queries (median of ${repeat} runs each; baseline vector(1): ${baseline.ms.toFixed(2)} ms):`);
   line(`- ${ok.filter((t) => t.mode === 'instant').length} instant, ${ok.filter((t) => t.mode === 'range').length} range; ${timings.length} timings took ${querySeconds.toFixed(1)} s wall with repeats, Prometheus ${promQueryCpu.toFixed(1)} CPU-s`);

@@ -16,7 +16,9 @@
  *   installs); the recorded series are a few hundred whatever the fleet size. The 30-day
  *   questions (install classes) read per-install state that two rules carry from one evaluation
  *   to the next (see "Carried per-install state"), so an evaluation reads at most 7 days of raw
- *   history whatever the retention. Rules evaluate going forward only: a Prometheus that already
+ *   history whatever the retention; and most rules sum an intermediate recorded at the same
+ *   evaluation instead of reading a series per install (see "One read of the per-install
+ *   series, many aggregates"). Rules evaluate going forward only: a Prometheus that already
  *   holds history backfills them with `promtool tsdb create-blocks-from rules` and
  *   `backfillRulesFile()` (collector-config/README.md).
  * - **Panel queries** (`expr`) read the values of the newest complete evaluation (`rec()`) and
@@ -177,8 +179,19 @@ export const RECORDED = {
   new: 'headcount:installs_new:25h',
   stopped: 'headcount:installs_stopped:7d',
   firstSeen: 'headcount:installs_first_seen:1d',
+  /**
+   * Intermediate (read by the class rules at the same evaluation): installs seen in 30 days per
+   * product, version, whole hours since their latest heartbeat (`age_hours`, capped at
+   * AGE_CAP_HOURS) and `established="1"` when they have an earlier heartbeat in 30 days.
+   */
+  ages: 'headcount:installs_by_age:30d',
   daily: 'headcount:installs_by_version:1d',
   environment: 'headcount:installs_by_environment:7d',
+  /**
+   * Intermediate (read by the quantity and flag rules at the same evaluation): installs active in
+   * 7 days per product, version and the buckets and flags of their latest heartbeat.
+   */
+  settings: 'headcount:installs_by_settings:7d',
   quantity: (name: string) => `headcount:installs_by_quantity_${name}:7d`,
   flag: (name: string) => `headcount:installs_by_flag_${name}:7d`,
   lastHeartbeat: 'headcount:last_heartbeat_seconds:25h',
@@ -248,7 +261,8 @@ const RECENT_LATEST = `max by (instance, job, service_version) (ts_of_last_over_
 const LAST_SEEN = `(topk by (instance) (1, ${RECENT_LATEST} or ${carried(RECORDED.lastSeen)}) > ${since(30)} or vector(0)) ${alive(RECORDED.lastSeen)}`;
 
 /** L from the raw history alone (for backfill and to start the state). */
-const LAST_SEEN_RAW = `max by (instance, job, service_version) (${latest(HEARTBEAT, '30d')}) or vector(0)`;
+const LAST_RAW = `max by (instance, job, service_version) (${latest(HEARTBEAT, '30d')})`;
+const LAST_SEEN_RAW = `${LAST_RAW} or vector(0)`;
 
 /**
  * P: while the L values recorded in the last STATE_CARRY include one older than the L just
@@ -267,53 +281,105 @@ const PREVIOUS_SEEN = (() => {
  * P from the raw history alone: the second newest of each install's newest heartbeat per day
  * window (T-k-1 d, T-k d], k = 0..29 (one heartbeat per install and window at most).
  */
-const PREVIOUS_SEEN_RAW = (() => {
+const PREVIOUS_RAW = (() => {
   const days = Array.from({ length: 30 }, (_, k) => `label_replace(max by (instance) (ts_of_last_over_time(${HEARTBEAT}[1d]${k === 0 ? '' : ` offset ${k}d`})), "day", "${k}", "", "")`);
   const perDay = `(${days.join(' or ')})`;
-  return `(min by (instance) (topk by (instance) (2, ${perDay})) and on(instance) count by (instance) (${perDay}) > 1) or vector(0)`;
+  return `(min by (instance) (topk by (instance) (2, ${perDay})) and on(instance) count by (instance) (${perDay}) > 1)`;
 })();
+const PREVIOUS_SEEN_RAW = `${PREVIOUS_RAW} or vector(0)`;
 
 /** L and P as recorded at this evaluation (the state rules run first in the group, L then P). */
 const L_NOW = `${RECORDED.lastSeen}{instance!=""}`;
 const P_NOW = `${RECORDED.previousSeen}{instance!=""}`;
 
 /**
- * `ran()` for the rules that read the state: the label-less 0 only when both state rules ran at
- * this evaluation, so a failed state rule gives no data rather than false zeros.
+ * `ran()` for the rule that reads the state: the label-less 0 only when both state rules ran at
+ * this evaluation, so a failed state rule gives no data rather than false zeros. It reads only
+ * the state rules' own label-less 0s, not the state.
  */
-const ranOnState = (expr: string): string => `${expr} or (vector(0) and on() count(${RECORDED.lastSeen}) and on() count(${RECORDED.previousSeen}))`;
+const ranOnState = (expr: string): string =>
+  `${expr} or (vector(0) and on() count(${RECORDED.lastSeen}{instance=""}) and on() count(${RECORDED.previousSeen}{instance=""}))`;
 
 const rule = (record: string, expr: string, raw = expr): RecordingRule => ({ record, expr, raw });
-/** A rule over the carried state, with its raw definition. */
-const stateRule = (record: string, expr: string, raw: string): RecordingRule => rule(record, ranOnState(perVersion(expr)), ran(perVersion(raw)));
 /** A rule over the raw history only (reads at most 7 days). */
 const rawRule = (record: string, expr: string): RecordingRule => rule(record, ran(expr));
 
+// ---------------------------------------------------------------------------------------------
+// One read of the per-install series, many aggregates
+//
+// A rule that reads a series per install costs the installs (on Cortex, each such read streams
+// every install's series from the ingesters); a rule that reads a recorded aggregate costs a few
+// hundred series. So each evaluation reads the per-install series as few times as it can and
+// derives the rest from two intermediates, recorded at the same evaluation just before the rules
+// that read them:
+// - `ages` (from L and P): installs per version, whole hours since their latest heartbeat and
+//   whether they have an earlier one. Every install class is a range of hours, established or
+//   not (L > time() - W  <=>  age < W  <=>  age_hours < W / 1 h, as W is whole hours), so the six
+//   class rules sum cells instead of each joining L and P over every install.
+// - `settings` (from 7 days of raw heartbeats): installs per version and the buckets and flags
+//   of their latest heartbeat; each quantity and flag rule sums it. `installs_active:7d` sums the
+//   environment rule the same way.
+// Each derived rule's sentinel (its label-less 0) is written only when its source's was, so a
+// failed source gives no data, never false zeros. The raw definitions read the raw history, as
+// before; the query tests check both give the same series.
+
+/** Hours since the latest heartbeat are counted up to 9 days: the oldest class boundary. */
+export const AGE_CAP_HOURS = 9 * 24;
+
 /**
- * The rules every product shares (catalog-independent): the two state rules first (the rules
- * after them read what they wrote at this evaluation), then the aggregates, each with its `ran`
- * sentinel.
+ * `ages` from L and P: `count_values` turns each install's whole hours since its latest
+ * heartbeat (plus .5 when it has an earlier heartbeat) into a label, then the .5 becomes
+ * `established="1"`.
+ */
+function agesOf(last: string, previous: string): string {
+  const hours = `clamp_max(floor((time() - ${last}) / 3600), ${AGE_CAP_HOURS})`;
+  const cells = `count_values by (job, service_version) ("age_hours", (${hours} + 0.5 and on(instance) ${previous}) or ${hours})`;
+  return `label_replace(label_replace(${cells}, "established", "1", "age_hours", ".+[.]5"), "age_hours", "$1", "age_hours", "(.+)[.]5")`;
+}
+
+/**
+ * A rule summing the intermediate `source` recorded at this evaluation over `matchers`, by
+ * product, version and `by`; its sentinel only when the source wrote its own.
+ */
+function derived(record: string, source: string, matchers: string, raw: string, by = ''): RecordingRule {
+  const labels = `job, service_version${by === '' ? '' : `, ${by}`}`;
+  return rule(record, `sum by (${labels}) (${source}{job!=""${matchers}}) or (vector(0) and on() count(${source}{job=""}))`, ran(raw));
+}
+
+/**
+ * An install class from `ages`: latest heartbeat at least `fromHours` and less than `toHours`
+ * ago (no upper bound: `undefined`, every install seen in 30 days), and an earlier heartbeat in
+ * 30 days (`established` true), none (false), or either.
+ */
+function ageClass(record: string, fromHours: number, toHours: number | undefined, established: boolean | undefined, raw: string): RecordingRule {
+  // A class boundary past the cap would silently count the capped cell as younger than it is.
+  if ((toHours ?? 0) > AGE_CAP_HOURS) throw new Error(`${record}: ${String(toHours)} hours is past AGE_CAP_HOURS (${AGE_CAP_HOURS})`);
+  const to = toHours ?? AGE_CAP_HOURS + 1;
+  const hours = Array.from({ length: to - fromHours }, (_, i) => fromHours + i).join('|');
+  const matchers = `${fromHours === 0 && toHours === undefined ? '' : `, age_hours=~"${hours}"`}${established === undefined ? '' : `, established="${established ? '1' : ''}"`}`;
+  return derived(record, RECORDED.ages, matchers, perVersion(raw));
+}
+
+/**
+ * The rules every product shares (catalog-independent): the two state rules and `ages` first
+ * (the rules after them read what they wrote at this evaluation), then the aggregates, each with
+ * its `ran` sentinel.
  */
 export const FIXED_RULES: readonly RecordingRule[] = [
   rule(RECORDED.lastSeen, LAST_SEEN, LAST_SEEN_RAW),
   rule(RECORDED.previousSeen, PREVIOUS_SEEN, PREVIOUS_SEEN_RAW),
-  ...(['1h', '25h', '7d'] as const).map((w) => rawRule(RECORDED.active(w), perVersion(latest(HEARTBEAT, w)))),
-  stateRule(RECORDED.active('30d'), `${L_NOW} > ${since(30)}`, latest(HEARTBEAT, '30d')),
-  stateRule(RECORDED.established, `${L_NOW} > ${since(7)} and on(instance) ${P_NOW}`, `${latest()} and on(instance) ${HEARTBEATS_30D} > 1`),
-  stateRule(
-    RECORDED.oneOff,
-    `${L_NOW} > ${since(7)} <= ${since(25 / 24)} unless on(instance) ${P_NOW}`,
-    `${latest()} and on(instance) ${HEARTBEATS_30D} == 1 unless on(instance) ${installsIn('25h')}`,
-  ),
-  stateRule(RECORDED.new, `${L_NOW} > ${since(25 / 24)} unless on(instance) ${P_NOW}`, `${latest(HEARTBEAT, '25h')} and on(instance) ${HEARTBEATS_30D} == 1`),
-  stateRule(
-    RECORDED.stopped,
-    `${L_NOW} > ${since(9)} <= ${since(2)} and on(instance) ${P_NOW}`,
-    `${latest(HEARTBEAT, '7d', '2d')} unless on(instance) ${installsIn('2d')} and on(instance) ${HEARTBEATS_30D} > 1`,
-  ),
-  stateRule(RECORDED.firstSeen, `${L_NOW} > ${since(1)} unless on(instance) ${P_NOW}`, `${latest(HEARTBEAT, '1d')} unless on(instance) ${installsIn('29d', '1d')}`),
+  rule(RECORDED.ages, ranOnState(agesOf(L_NOW, P_NOW)), ran(agesOf(LAST_RAW, PREVIOUS_RAW))),
+  ...(['1h', '25h'] as const).map((w) => rawRule(RECORDED.active(w), perVersion(latest(HEARTBEAT, w)))),
+  // Every install in the state was seen in 30 days (the state rules drop older ones): all cells.
+  ageClass(RECORDED.active('30d'), 0, undefined, undefined, latest(HEARTBEAT, '30d')),
+  ageClass(RECORDED.established, 0, 7 * 24, true, `${latest()} and on(instance) ${HEARTBEATS_30D} > 1`),
+  ageClass(RECORDED.oneOff, 25, 7 * 24, false, `${latest()} and on(instance) ${HEARTBEATS_30D} == 1 unless on(instance) ${installsIn('25h')}`),
+  ageClass(RECORDED.new, 0, 25, false, `${latest(HEARTBEAT, '25h')} and on(instance) ${HEARTBEATS_30D} == 1`),
+  ageClass(RECORDED.stopped, 2 * 24, 9 * 24, true, `${latest(HEARTBEAT, '7d', '2d')} unless on(instance) ${installsIn('2d')} and on(instance) ${HEARTBEATS_30D} > 1`),
+  ageClass(RECORDED.firstSeen, 0, 24, false, `${latest(HEARTBEAT, '1d')} unless on(instance) ${installsIn('29d', '1d')}`),
   rawRule(RECORDED.daily, perVersion(`count by (job, service_version, instance) (last_over_time(${HEARTBEAT}[1d]))`)),
   rawRule(RECORDED.environment, `count by (job, service_version, ${ENV_LABELS}) (${latest()})`),
+  derived(RECORDED.active('7d'), RECORDED.environment, '', perVersion(latest())),
   rawRule(RECORDED.lastHeartbeat, `max by (job, service_version) (ts_of_last_over_time(${HEARTBEAT}[25h]))`),
 ];
 
@@ -325,12 +391,15 @@ export const FIXED_RULES: readonly RecordingRule[] = [
  * of the newest evaluation whose every rule has been written.
  */
 export function recordingRules(catalog: Catalog): RecordingRule[] {
+  const labels = [...[...catalog.quantities.keys()].map((n) => `quantity_${n}`), ...[...catalog.flags.keys()].map((n) => `flag_${n}`)];
+  // Installs whose latest heartbeat in 7 days reports `label`, by its value.
+  const byLabel = (record: string, label: string) =>
+    derived(record, RECORDED.settings, `, ${label}!=""`, `count by (job, service_version, ${label}) (${latest()}) unless on(${label}) vector(1)`, label);
   return [
     ...FIXED_RULES,
-    ...[...catalog.quantities.keys()].map((name) =>
-      rawRule(RECORDED.quantity(name), `count by (job, service_version, quantity_${name}) (${latest(`${HEARTBEAT}{quantity_${name}!=""}`)})`),
-    ),
-    ...[...catalog.flags.keys()].map((name) => rawRule(RECORDED.flag(name), `count by (job, service_version, flag_${name}) (${latest(`${HEARTBEAT}{flag_${name}=~"0|1"}`)})`)),
+    ...(labels.length === 0 ? [] : [rawRule(RECORDED.settings, `count by (job, service_version, ${labels.join(', ')}) (${latest()})`)]),
+    ...[...catalog.quantities.keys()].map((name) => byLabel(RECORDED.quantity(name), `quantity_${name}`)),
+    ...[...catalog.flags.keys()].map((name) => byLabel(RECORDED.flag(name), `flag_${name}`)),
     rule(RECORDED.evaluated, 'vector(1)'),
   ];
 }
@@ -706,7 +775,7 @@ export function quantityQueries(catalog: Catalog): Query[] {
     return {
       id: `quantity_${name}_buckets`,
       title: `${name} (installs per bucket)`,
-      description: `Installs active in 7 days by the ${name} bucket of their latest heartbeat that reported it; buckets under k installs hidden.`,
+      description: `Installs active in 7 days by the ${name} bucket of their latest heartbeat (installs whose latest heartbeat does not report ${name} are left out); buckets under k installs hidden.`,
       unit: 'short',
       kind: 'bars',
       expr: `${breakdownCount(label, RECORDED.quantity(name))} >= $k`,
@@ -724,7 +793,7 @@ export function flagQueries(catalog: Catalog): Query[] {
     return {
       id: `flag_${name}_adoption`,
       title: `${name} (adoption)`,
-      description: `% of installs active in 7 days (that report ${name}) whose latest heartbeat has it on; hidden when under k installs have it on.`,
+      description: `% of installs active in 7 days whose latest heartbeat reports ${name} that have it on; hidden when under k installs have it on.`,
       unit: 'percent',
       kind: 'stat',
       expr: `${breakdownShare(label, metric)} and on(${label}) label_replace(vector(1), "${label}", "1", "", "")`,

@@ -82,6 +82,8 @@ export interface DemoStack {
    * the newest backfilled evaluation (s): read the install base "as of" it.
    */
   recordRules(options?: RecordRulesOptions): Promise<number>;
+  /** Has Prometheus evaluate `text` (a rules file) from now on instead of any rules before. */
+  loadRules(text: string): Promise<void>;
   /**
    * Starts scraping the collector's own metrics (pipeline health) and waits for the first
    * successful scrape. Call it after the history is written: scraped samples carry the
@@ -201,6 +203,12 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
         if (Date.now() > deadline) throw new Error(`backfilled rule blocks not loaded by Prometheus after 60 s:\n${prometheus.logs().slice(-2000)}`);
         await sleep(250);
       }
+    },
+    async loadRules(text) {
+      const file = join(dataDir, 'live.rules.yml');
+      await writeFile(file, text);
+      rules = file;
+      await reload();
     },
     async scrapeCollector() {
       scrape['otelcol'] = col.metricsTarget;

@@ -1,8 +1,10 @@
 /**
  * The install-class rules read per-install state that the two state rules carry from one
  * evaluation to the next (src/queries.ts, "Carried per-install state"), so a rule cycle reads
- * only the last day of raw heartbeats whatever the days stored. This proves they give exactly
- * the numbers of the raw definitions (`RecordingRule.raw`, which read up to 30 days):
+ * only the last day of raw heartbeats whatever the days stored; and every rule that reads an
+ * intermediate (`ages`, the environment, `settings`: "One read of the per-install series") sums
+ * what it recorded at the same evaluation. This proves they give exactly the numbers of the raw
+ * definitions (`RecordingRule.raw`, which read up to 30 days):
  *
  * A real Prometheus holds a scripted 40-day history of heartbeats (written with remote write:
  * any timestamps, no collector needed; the collector path is covered by queries.test.ts). The
@@ -15,7 +17,8 @@
  * The history covers: daily installs, an upgrade, every other day, weekly, every 3 days at
  * drifting hours, one-off installs, an install that stops, one that returns after 33 days (its
  * old heartbeats leave the 30-day window), one that returns after 29 days, brand-new ones, and
- * a second product.
+ * a second product; quantity buckets and flags that change, an install that stops reporting a
+ * quantity (left out of that quantity's counts from then on) and one that reports none.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,7 +45,18 @@ interface Install {
   readonly days: readonly number[];
   /** Hour of day of the heartbeat on `day` (default 9 h plus 0.6 h a day: >= 24 h apart). */
   readonly hour?: (day: number) => number;
+  /** Bucket and flag labels of the heartbeat on `day` (default `settings`). */
+  readonly settings?: (day: number) => Record<string, string>;
 }
+
+/** Buckets and flags that change over the history (each change starts a new series). */
+const settings = (day: number): Record<string, string> => ({
+  quantity_servers: day < 20 ? '1-9' : '10-99',
+  quantity_users: '10-99',
+  quantity_checks_per_day: day % 3 === 0 ? '100-999' : '1k-9.9k',
+  flag_sso_enabled: String(day % 2),
+  flag_external_db: '0',
+});
 
 const range = (from: number, to: number, step = 1): number[] => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
 
@@ -62,6 +76,17 @@ const INSTALLS: Install[] = [
   { id: 'new-two-days', versions: [[38, '1.5.0']], days: [38, 39], hour: () => 1 },
   { id: 'new-today', versions: [[39, '1.5.0']], days: [39], hour: () => 22 },
   { id: 'other-product', job: 'other', versions: [[0, '2.0.0']], days: range(0, 39, 2) },
+  {
+    id: 'stops-reporting-servers',
+    versions: [[0, '1.4.0']],
+    days: range(0, 39),
+    hour: () => 15,
+    settings: (d) => {
+      const { quantity_servers: servers, ...rest } = settings(d);
+      return d < 35 ? { quantity_servers: servers!, ...rest } : rest;
+    },
+  },
+  { id: 'reports-nothing', versions: [[0, '1.5.0']], days: range(0, 39), hour: () => 11, settings: () => ({}) },
 ];
 
 describe.skipIf(!bins.ok)('carried per-install state gives the raw definitions\' numbers at every evaluation', () => {
@@ -75,8 +100,10 @@ describe.skipIf(!bins.ok)('carried per-install state gives the raw definitions\'
   const rules = new Map<string, RecordingRule>();
   for (const rule of recordingRules(catalog)) rules.set(rule.record, rule);
   const stateRules = [RECORDED.lastSeen, RECORDED.previousSeen].map((r) => rules.get(r)!);
-  /** Every rule whose live expression reads the state (and differs from its raw definition). */
-  const readers = [...rules.values()].filter((r) => r.expr !== r.raw && !stateRules.includes(r));
+  /** The rules other rules read at the same evaluation (the state and the intermediates), in file order. */
+  const sources = [...rules.values()].filter((r) => [...rules.values()].some((o) => o !== r && o.expr.includes(r.record)));
+  /** Every rule whose live expression reads a source (and differs from its raw definition). */
+  const readers = [...rules.values()].filter((r) => r.expr !== r.raw && !sources.includes(r));
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'headcount-carried-'));
@@ -92,7 +119,7 @@ describe.skipIf(!bins.ok)('carried per-install state gives the raw definitions\'
         const version = [...install.versions].reverse().find(([from]) => from <= day)![1];
         const hour = install.hour?.(day) ?? 9 + day * 0.6 / 24;
         samples.push({
-          labels: { __name__: 'headcount_heartbeat', job: install.job ?? 'acme', instance: install.id, service_version: version, os_type: 'linux' },
+          labels: { __name__: 'headcount_heartbeat', job: install.job ?? 'acme', instance: install.id, service_version: version, os_type: 'linux', ...(install.settings ?? settings)(day) },
           value: 1,
           timestampMs: Math.round((t0 + day * DAY + hour * HOUR) * 1000),
         });
@@ -121,8 +148,13 @@ describe.skipIf(!bins.ok)('carried per-install state gives the raw definitions\'
     Object.fromEntries(rows.map((r) => [JSON.stringify(Object.entries(r.metric).filter(([n]) => n !== '__name__').sort()), Number(r.value[1])]));
 
   it('state rules evaluated one after the other: every reader equals its raw definition at every step', async () => {
+    expect(sources.map((r) => r.record)).toEqual([RECORDED.lastSeen, RECORDED.previousSeen, RECORDED.ages, RECORDED.environment, RECORDED.settings]);
     expect(readers.map((r) => r.record).sort()).toEqual(
-      [RECORDED.active('30d'), RECORDED.established, RECORDED.oneOff, RECORDED.new, RECORDED.stopped, RECORDED.firstSeen].sort(),
+      [
+        ...[RECORDED.active('30d'), RECORDED.established, RECORDED.oneOff, RECORDED.new, RECORDED.stopped, RECORDED.firstSeen, RECORDED.active('7d')],
+        ...[...catalog.quantities.keys()].map((n) => RECORDED.quantity(n)),
+        ...[...catalog.flags.keys()].map((n) => RECORDED.flag(n)),
+      ].sort(),
     );
     const carryS = Number(/^(\d+)h$/.exec(STATE_CARRY)![1]) * HOUR;
     const stepsH = [2.9, 2.5, 2.75, 0.25, 2.6, 2.8];
@@ -134,11 +166,11 @@ describe.skipIf(!bins.ok)('carried per-install state gives the raw definitions\'
     // definitions (what loading the backfill rules file for one evaluation does).
     for (let t = t0 - 3 * HOUR, i = 0; t <= end; t += stepsH[i % stepsH.length]! * HOUR, i++) {
       // The rule manager: rules in file order, each result stored at t before the next rule.
-      for (const rule of stateRules) {
+      for (const rule of sources) {
         // The raw state (30 day windows) is the costliest query here: checked every 3rd step;
-        // every class that reads the state is checked at every step below.
-        const raw = i % 3 === 0 ? await evaluate(rule.raw, t) : undefined;
-        const live = i === 0 ? raw! : await evaluate(rule.expr, t);
+        // every rule that reads a source is checked at every step below.
+        const raw = i % 3 === 0 || rule.raw === rule.expr ? await evaluate(rule.raw, t) : undefined;
+        const live = i === 0 || rule.raw === rule.expr ? raw! : await evaluate(rule.expr, t);
         if (i > 0 && raw !== undefined) expect(table(live), `${rule.record} at day ${((t - t0) / DAY).toFixed(2)}`).toEqual(table(raw));
         await remoteWrite(prometheus.url, live.map((s) => ({ labels: { ...s.metric, __name__: rule.record }, value: Number(s.value[1]), timestampMs: Math.round(t * 1000) })));
       }
