@@ -4,9 +4,10 @@
  *
  *   npm run dashboards                      -> dashboards/*.json + collector-config/rules/headcount.rules.yml
  *                                              + collector-config/rules-backfill/headcount.rules.yml
+ *                                              + collector-config/rules-start/headcount.rules.yml
  *                                              for examples/acme-app's catalog
  *   node scripts/generate-dashboards.ts --app ./my-app/telemetry.ts --out ./grafana/dashboards --rules ./prometheus/rules/headcount.rules.yml \
- *     --backfill-rules ./prometheus/rules-backfill/headcount.rules.yml
+ *     --backfill-rules ./prometheus/rules-backfill/headcount.rules.yml --start-rules ./prometheus/rules-start/headcount.rules.yml
  *   node scripts/generate-dashboards.ts --check   exits 1 when the committed files are stale
  *
  * The app module exports `catalog` (or a default export with `.catalog`), like
@@ -17,7 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Catalog } from '../src/catalog.ts';
-import { backfillRulesFile, rulesFile } from '../src/queries.ts';
+import { backfillRulesFile, rulesFile, startRulesFile } from '../src/queries.ts';
 import { buildDashboards, toJson } from '../dashboards/src/index.ts';
 
 export const DEFAULT_APP = 'examples/acme-app/telemetry.ts';
@@ -25,6 +26,8 @@ export const DEFAULT_OUT = 'dashboards';
 export const DEFAULT_RULES = 'collector-config/rules/headcount.rules.yml';
 /** Outside rules/: Prometheus loads rules/*.yml, and this file writes the same series. */
 export const DEFAULT_BACKFILL_RULES = 'collector-config/rules-backfill/headcount.rules.yml';
+/** Outside rules/ too: loaded instead of the rules file for one evaluation. */
+export const DEFAULT_START_RULES = 'collector-config/rules-start/headcount.rules.yml';
 
 export async function loadCatalog(app: string): Promise<Catalog> {
   const mod = (await import(pathToFileURL(resolve(app)).href)) as { catalog?: Catalog; default?: { catalog?: Catalog } };
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
       out: { type: 'string', default: DEFAULT_OUT },
       rules: { type: 'string', default: DEFAULT_RULES },
       'backfill-rules': { type: 'string', default: DEFAULT_BACKFILL_RULES },
+      'start-rules': { type: 'string', default: DEFAULT_START_RULES },
       check: { type: 'boolean', default: false },
     },
   });
@@ -48,6 +52,7 @@ async function main(): Promise<void> {
     ...buildDashboards(catalog).map(({ file, dashboard }) => ({ path: resolve(values.out, file), json: toJson(dashboard) })),
     { path: resolve(values.rules), json: rulesFile(catalog) },
     { path: resolve(values['backfill-rules']), json: backfillRulesFile(catalog) },
+    { path: resolve(values['start-rules']), json: startRulesFile(catalog) },
   ];
   const stale: string[] = [];
   for (const { path, json } of files) {

@@ -220,7 +220,7 @@ export const RECORDED = {
 //   after its timestamp (Prometheus' out-of-order window is 1 d, so none can be).
 // Without state (rules just added, or Prometheus down or the rules failing for longer than
 // STATE_CARRY) the state rules write nothing and the class panels show no data. Start the state
-// from the raw history: load `backfillRulesFile()` (same series, raw definitions) instead of the
+// from the raw history: load `startRulesFile()` (the state rules' raw definitions) instead of the
 // rules file for one evaluation, or backfill with it up to less than STATE_CARRY before the next
 // evaluation (collector-config/README.md, "Recording rules").
 
@@ -418,7 +418,7 @@ export function rulesFile(catalog: Catalog): string {
       '# Generated from src/queries.ts by `npm run dashboards` (scripts/generate-dashboards.ts --rules);',
       '# do not edit. The Headcount dashboards and `headcount report` read these recorded aggregates.',
       '# The first two rules carry per-install state from one evaluation to the next: start it with',
-      '# ../rules-backfill/headcount.rules.yml (collector-config/README.md, "Recording rules").',
+      '# ../rules-start/headcount.rules.yml (collector-config/README.md, "Recording rules").',
     ],
     (rule) => rule.expr,
   );
@@ -440,6 +440,27 @@ export function backfillRulesFile(catalog: Catalog): string {
       '# evaluation to start its carried state (collector-config/README.md, "Recording rules").',
     ],
     (rule) => rule.raw,
+  );
+}
+
+/**
+ * The rules file with the two state rules replaced by their raw definitions: loaded INSTEAD of
+ * `rulesFile()` for one evaluation, it starts the carried state (collector-config/README.md,
+ * "Recording rules"). Every other rule is the shipped one, reading what the state rules just
+ * wrote, so only they read 30 days per install; `backfillRulesFile()` does the same job at the
+ * cost of reading the raw history in every rule.
+ */
+export function startRulesFile(catalog: Catalog): string {
+  const state = new Set<string>([RECORDED.lastSeen, RECORDED.previousSeen]);
+  return renderRules(
+    catalog,
+    [
+      '# Generated from src/queries.ts by `npm run dashboards` (scripts/generate-dashboards.ts --start-rules);',
+      '# do not edit. ../rules/headcount.rules.yml with its two state rules computed from the raw history',
+      '# (30 days per install): load it INSTEAD of that file for one evaluation to start the carried',
+      '# state, then switch back (collector-config/README.md, "Recording rules").',
+    ],
+    (rule) => (state.has(rule.record) ? rule.raw : rule.expr),
   );
 }
 

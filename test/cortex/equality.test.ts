@@ -104,11 +104,11 @@ describe.skipIf(!ready)('one seeded fleet into Prometheus and Cortex: the same n
     }
     promNow = await stack.recordRules();
 
-    // The Cortex ruler, tenant TENANT: the same generated rules file. Rules that carry state
-    // from one evaluation to the next (when src/queries.ts has them) start from their raw
-    // definitions for one evaluation, as collector-config/README.md tells operators.
+    // The Cortex ruler, tenant TENANT: the same generated rules file. The state the rules carry
+    // from one evaluation to the next starts with one evaluation of the start rules file (the
+    // state rules' raw definitions), as collector-config/README.md tells operators.
     const fast = (text: string) => text.replace(`interval: ${RULE_INTERVAL}`, `interval: ${TEST_INTERVAL}`);
-    const start = (queries as Record<string, unknown>)['backfillRulesFile'] as ((c: Catalog) => string) | undefined;
+    const start = (queries as Record<string, unknown>)['startRulesFile'] as ((c: Catalog) => string) | undefined;
     const evaluatedAfter = async (t: number) => cluster.waitFor(`${marker} > ${t}`, 1, 120_000);
     if (start !== undefined) {
       const t = Date.now() / 1000;
