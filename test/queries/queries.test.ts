@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import options, { catalog } from '../../examples/acme-app/telemetry.ts';
 import { collectorBinaries, repoRoot, requireBinaries } from '../../scripts/stack/binaries.ts';
 import { HISTORY_LAG_MS, startDemoStack, type DemoStack } from '../../scripts/stack/demo-stack.ts';
-import { allQueries, DEFAULT_K, latest, QUERIES, recordingRules, renderQuery, rulesFile, type Query } from '../../src/queries.ts';
+import { allQueries, backfillRulesFile, DEFAULT_K, latest, QUERIES, recordingRules, renderQuery, rulesFile, startRulesFile, type Query } from '../../src/queries.ts';
 import { collectReport, installBaseReport, prometheusApi, renderReport, type Evaluate, type Sample } from '../../src/report.ts';
 import { DAY_MS, simulate, type SimulationResult } from '../../src/simulate/run.ts';
 import { FLEET, FLEET_DAYS } from './fleet.ts';
@@ -117,11 +117,17 @@ describe.skipIf(!bins.ok)('install-base queries against a known fleet', () => {
     for (const query of QUERIES) expect(query.description.length, query.id).toBeGreaterThan(20);
   });
 
-  it('the committed rules file is what promtool accepts (and what `npm run dashboards` writes)', async () => {
+  it('the committed rules files are what promtool accepts (and what `npm run dashboards` writes)', async () => {
     const file = `${repoRoot}collector-config/rules/headcount.rules.yml`;
-    expect(await readFile(file, 'utf8')).toBe(rulesFile(catalog));
-    const { stdout } = await promisify(execFile)(binaries.promtool, ['--enable-feature=promql-experimental-functions', 'check', 'rules', file]);
-    expect(stdout).toMatch(new RegExp(`SUCCESS: ${recordingRules(catalog).length} rules found`));
+    for (const [path, text] of [
+      [file, rulesFile(catalog)],
+      [`${repoRoot}collector-config/rules-backfill/headcount.rules.yml`, backfillRulesFile(catalog)],
+      [`${repoRoot}collector-config/rules-start/headcount.rules.yml`, startRulesFile(catalog)],
+    ] as const) {
+      expect(await readFile(path, 'utf8'), path).toBe(text);
+      const { stdout } = await promisify(execFile)(binaries.promtool, ['--enable-feature=promql-experimental-functions', 'check', 'rules', path]);
+      expect(stdout, path).toMatch(new RegExp(`SUCCESS: ${recordingRules(catalog).length} rules found`));
+    }
     // The marker that dates a complete evaluation is evaluated last (rules run in file order).
     expect(recordingRules(catalog).at(-1)?.record).toBe('headcount:rules_evaluated');
   });
