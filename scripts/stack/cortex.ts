@@ -186,6 +186,9 @@ async function startOnce(binary: string, options: CortexOptions): Promise<Cortex
     CORTEX_SYNC_INTERVAL: options.syncInterval ?? '5s',
     CORTEX_RULER_POLL: '2s',
     CORTEX_LOG_LEVEL: 'warn',
+    // Go's soft memory limit per process, when the caller sets it (the million-install bench:
+    // the ruler's heap otherwise grows to twice its live size on a machine shared with 3 ingesters).
+    ...(process.env['GOMEMLIMIT'] === undefined ? {} : { GOMEMLIMIT: process.env['GOMEMLIMIT'] }),
   };
 
   const launch = async (proc: CortexProcess): Promise<void> => {
