@@ -154,9 +154,13 @@ try {
   const interval = args['rule-interval'];
   const fastRules = (text: string) => text.replace(`interval: ${RULE_INTERVAL}`, `interval: ${interval}`);
   const marker = `ts_of_last_over_time(${RECORDED.evaluated}[1h])`;
+  /** The group's last duration; set just after its last rule (the marker) is written, so polled briefly. */
   const groupSeconds = async (): Promise<number> => {
-    const text = await (await fetch(`${cluster.rulerUrl}/metrics`)).text();
-    return Number(/^cortex_prometheus_rule_group_last_duration_seconds\{[^}]*rule_group="[^"]*headcount"[^}]*\} (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+    for (let i = 0; i < 20; i++, await sleep(500)) {
+      const v = await metricValue(`${cluster.rulerUrl}/metrics`, /^cortex_prometheus_rule_group_last_duration_seconds\{[^}]*rule_group="[^"]*headcount"[^}]*\} (\S+)$/m);
+      if (v !== undefined) return v;
+    }
+    return Number.NaN;
   };
   const start = (queries as Record<string, unknown>)['startRulesFile'] as ((c: Catalog) => string) | undefined;
   let rawCycle = Number.NaN;
@@ -164,8 +168,7 @@ try {
     const t = Date.now() / 1000;
     await cluster.loadRules(fastRules(start(app.catalog)));
     await cluster.waitFor(`${marker} > ${t}`, 1, 3_600_000);
-    // The duration is set just after the group's last rule (the marker) is written.
-    for (let i = 0; i < 20 && Number.isNaN(rawCycle); i++, await sleep(500)) rawCycle = await groupSeconds();
+    rawCycle = await groupSeconds();
   }
   let t = Date.now() / 1000;
   await cluster.loadRules(fastRules(rulesFile(app.catalog)));

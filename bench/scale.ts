@@ -42,6 +42,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { requireBinaries } from '../scripts/stack/binaries.ts';
+import { metricValue } from '../scripts/stack/cortex.ts';
 import { durationMs, startDemoStack } from '../scripts/stack/demo-stack.ts';
 import type { HeadcountOptions } from '../src/headcount.ts';
 import { allQueries, backfillRulesFile, HEALTH, RECORDED, recordingRules, renderQuery, RULE_GROUP, RULE_INTERVAL, rulesFile, STATE_CARRY, VARIABLE_QUERIES, type Query } from '../src/queries.ts';
@@ -299,18 +300,9 @@ try {
     const interval = args['rule-interval'];
     const at = (text: string) => text.replace(`interval: ${RULE_INTERVAL}`, `interval: ${interval}`);
     const marker = `ts_of_last_over_time(${RECORDED.evaluated}[1h])`;
-    const markerAfter = async (t: number): Promise<number> => {
-      for (const deadline = Date.now() + 3_600_000; ; await sleep(1_000)) {
-        const r = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: marker });
-        const v = Number(r.result[0]?.value[1] ?? 0);
-        if (v > t) return v;
-        if (Date.now() > deadline) throw new Error(`no rule evaluation after ${t} within an hour`);
-      }
-    };
-    const groupSeconds = async (): Promise<number> => {
-      const m = await (await fetch(`${promUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-      return Number(new RegExp(`^prometheus_rule_group_last_duration_seconds\\{rule_group="[^"]*;${RULE_GROUP}"\\} (\\S+)$`, 'm').exec(m)?.[1] ?? Number.NaN);
-    };
+    const markerAfter = async (t: number): Promise<number> => Number((await stack.prometheus.waitFor(`${marker} > ${t}`, 1, 3_600_000))[0]!.value[1]);
+    const groupSeconds = async (): Promise<number> =>
+      (await metricValue(`${promUrl}/metrics`, new RegExp(`^prometheus_rule_group_last_duration_seconds\\{rule_group="[^"]*;${RULE_GROUP}"\\} (\\S+)$`, 'm'))) ?? Number.NaN;
     const perRule = async (): Promise<Map<string, number>> => {
       const data = await api<{ groups: { rules: { name: string; evaluationTime?: number; health?: string; lastError?: string }[] }[] }>('/api/v1/rules');
       const out = new Map<string, number>();
